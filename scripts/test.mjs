@@ -1,0 +1,82 @@
+// Runs every test tier against real services, in order: pure specs, integration specs, e2e.
+//
+//   npm test                 all tiers
+//   npm test -- spec         one tier (spec | int | e2e), or a path fragment to filter files
+//
+// With DATABASE_URL set, integration and e2e tests use that server (each test makes its own
+// schema or database). Without it, one embedded Postgres is started here for the whole run, in a
+// temporary directory, and handed to the tests as TEST_DATABASE_URL. REDIS_URL, when set, adds
+// the Redis variants of the queue tests; without it they run on BullMQ's Postgres backend only.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const dist = join(root, 'dist');
+
+const tiers = [
+  { name: 'spec', match: (f) => f.endsWith('.spec.js') && !f.includes('/test/e2e/') },
+  { name: 'int', match: (f) => f.endsWith('.int-spec.js') },
+  { name: 'e2e', match: (f) => f.includes('/test/e2e/') && f.endsWith('.e2e-spec.js') },
+];
+
+async function walk(dir) {
+  const out = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(path)));
+    else out.push(path);
+  }
+  return out;
+}
+
+function run(files, env) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+      { stdio: 'inherit', env },
+    );
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const filter = process.argv[2];
+const all = (await walk(join(dist, 'src')))
+  .concat(await walk(join(dist, 'test')))
+  .sort();
+const env = { ...process.env, NODE_ENV: 'test' };
+
+let embedded;
+if (!process.env.DATABASE_URL) {
+  const { startEmbeddedPostgres } = await import(join(dist, 'src/database/embedded-postgres.js'));
+  const dataDir = await mkdtemp(join(tmpdir(), 'bridge-test-pg-'));
+  embedded = await startEmbeddedPostgres({ dataDir, log: () => {} });
+  embedded.dataDir = dataDir;
+  env.TEST_DATABASE_URL = embedded.url;
+  console.log(`# embedded Postgres for this run at ${embedded.url}`);
+} else {
+  env.TEST_DATABASE_URL = process.env.DATABASE_URL;
+}
+if (process.env.REDIS_URL) env.TEST_REDIS_URL = process.env.REDIS_URL;
+
+let failed = 0;
+try {
+  for (const tier of tiers) {
+    if (filter && ['spec', 'int', 'e2e'].includes(filter) && filter !== tier.name) continue;
+    const files = all
+      .filter(tier.match)
+      .filter((f) => !filter || ['spec', 'int', 'e2e'].includes(filter) || f.includes(filter));
+    if (files.length === 0) continue;
+    console.log(`\n# tier ${tier.name}: ${files.map((f) => relative(dist, f)).join(' ')}`);
+    const code = await run(files, env);
+    if (code !== 0) failed++;
+  }
+} finally {
+  if (embedded) {
+    await embedded.stop();
+    await rm(embedded.dataDir, { recursive: true, force: true });
+  }
+}
+process.exit(failed === 0 ? 0 : 1);

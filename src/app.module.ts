@@ -1,0 +1,27 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from './config/config.module.js';
+import { servesHttp } from './config/config.js';
+import type { RuntimeConfig } from './config/runtime.js';
+import { DatabaseModule } from './database/database.module.js';
+import { FederationModule } from './federation/federation.module.js';
+import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { QueueModule } from './queue/queue.module.js';
+
+/** The whole service, shaped by `ROLE`: HTTP parts only where HTTP is served. */
+@Module({})
+export class AppModule {
+  static forRoot(config: RuntimeConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config.logLevel),
+        DatabaseModule.forRoot(),
+        QueueModule.forRoot(config),
+        FederationModule.forRoot(config),
+        ...(servesHttp(config) ? [HealthModule] : []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import 'reflect-metadata';
+import './federation/node-compat.js';
+import type { Server } from 'node:http';
+import type { Federation } from '@fedify/fedify';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
+import { Logger } from 'nestjs-pino';
+import type { HttpLogger } from 'pino-http';
+import { AppModule } from './app.module.js';
+import { servesHttp } from './config/config.js';
+import type { RuntimeConfig } from './config/runtime.js';
+import { federationMiddleware, MAX_BODY_BYTES } from './federation/federation.middleware.js';
+import { FEDERATION } from './federation/federation.tokens.js';
+import { HTTP_LOGGER } from './logging/logging.module.js';
+
+/** Paths Nest serves itself; everything else is offered to Fedify first. */
+const NEST_PATHS = ['/api/', '/health/'];
+
+/** A started service: the Nest context and, for `web`/`all`, its HTTP server. */
+export interface App {
+  readonly context: INestApplicationContext;
+  readonly server: Server | undefined;
+  /** Stops taking new work, drains, and closes everything Nest owns. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds and starts the service for `config.role`. `web` and `all` listen on `config.port`;
+ * `worker` starts no HTTP server.
+ */
+export async function createApp(config: RuntimeConfig): Promise<App> {
+  const module = AppModule.forRoot(config);
+  if (!servesHttp(config)) {
+    const context = await NestFactory.createApplicationContext(module, { bufferLogs: true });
+    context.useLogger(context.get(Logger));
+    await context.init();
+    return { context, server: undefined, close: () => context.close() };
+  }
+
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    bufferLogs: true,
+    bodyParser: false,
+    forceCloseConnections: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.use(app.get<HttpLogger>(HTTP_LOGGER));
+  const federation = app.get<Federation<void>>(FEDERATION);
+  app.use(
+    federationMiddleware(federation, {
+      protocol: config.publicUrl.protocol === 'https:' ? 'https:' : 'http:',
+      skip: NEST_PATHS,
+    }),
+  );
+  app.use('/api', express.json({ limit: MAX_BODY_BYTES }));
+  await app.listen(config.port);
+  const server = app.getHttpServer() as Server;
+
+  return {
+    context: app,
+    server,
+    close: async () => {
+      // Stop accepting connections first; requests in flight still complete.
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      await app.close();
+    },
+  };
+}

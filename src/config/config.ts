@@ -1,0 +1,184 @@
+import { isIP } from 'node:net';
+
+/** Which parts of the service a process runs. */
+export type Role = 'web' | 'worker' | 'all';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * The service's configuration, read once from the environment at boot.
+ * Nothing else in the code reads `process.env`.
+ */
+export interface AppConfig {
+  readonly port: number;
+  /** Base URL that actor and object ids are built from, without a trailing slash. */
+  readonly publicUrl: URL;
+  /** `undefined` means: run an embedded Postgres in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  /** `undefined` means: run BullMQ on its Postgres backend in the same database. */
+  readonly redisUrl: string | undefined;
+  /** Empty means Kafka ingestion is off. */
+  readonly kafkaBrokers: readonly string[];
+  readonly role: Role;
+  readonly dataDir: string;
+  /** `undefined` only in embedded mode, where it is generated into `dataDir` at boot. */
+  readonly secretKey: string | undefined;
+  readonly apiJwtSecret: string | undefined;
+  readonly apiJwksUrl: URL | undefined;
+  readonly allowPrivateAddresses: boolean;
+  readonly logLevel: LogLevel;
+  /** Run pending migrations at boot (the chart's migration job turns this off for the pods). */
+  readonly runMigrations: boolean;
+  /** Port of the embedded Postgres; 0 picks a free one at each start. */
+  readonly embeddedPostgresPort: number;
+  /** How long SIGTERM may take before the process gives up waiting and exits. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Thrown when the environment cannot be turned into an {@link AppConfig}. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ROLES: readonly Role[] = ['web', 'worker', 'all'];
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+const SECRET_MIN_LENGTH = 32;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Validates the environment into an {@link AppConfig}. Collects every problem before failing, so a
+ * bad deployment is fixed in one round; each message names the variable.
+ */
+export function loadConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const fail = <T>(name: string, why: string, fallback: T): T => {
+    problems.push(`${name} ${why}`);
+    return fallback;
+  };
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      return fail(name, `must be an integer from ${min} to ${max}, got "${raw}"`, fallback);
+    }
+    return value;
+  };
+
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    return fail(name, `must be true or false, got "${raw}"`, fallback);
+  };
+
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    return fail(name, `must be one of ${allowed.join(', ')}, got "${raw}"`, fallback);
+  };
+
+  const url = (name: string, protocols: readonly string[]): URL | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      return fail(name, `must be an absolute URL, got "${raw}"`, undefined);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      return fail(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`, undefined);
+    }
+    return parsed;
+  };
+
+  const secret = (name: string): string | undefined => {
+    const raw = read(name);
+    if (raw !== undefined && raw.length < SECRET_MIN_LENGTH) {
+      return fail(name, `must be at least ${SECRET_MIN_LENGTH} characters`, undefined);
+    }
+    return raw;
+  };
+
+  const port = int('PORT', 3000, 1, 65535);
+
+  const publicUrl = url('PUBLIC_URL', ['https:', 'http:']) ?? new URL(`http://localhost:${port}`);
+  if (publicUrl.pathname !== '/' || publicUrl.search !== '' || publicUrl.hash !== '') {
+    problems.push('PUBLIC_URL must be an origin with no path, query or fragment');
+  }
+
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'])?.toString();
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:'])?.toString();
+
+  const kafkaBrokers = (read('KAFKA_BROKERS') ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  for (const broker of kafkaBrokers) {
+    if (!isHostPort(broker)) {
+      problems.push(`KAFKA_BROKERS must be a comma-separated list of host:port, got "${broker}"`);
+    }
+  }
+
+  const secretKey = secret('SECRET_KEY');
+  if (read('SECRET_KEY') === undefined && read('DATABASE_URL') !== undefined) {
+    problems.push(
+      'SECRET_KEY is required when DATABASE_URL is set (it is generated only in embedded mode)',
+    );
+  }
+
+  const config: AppConfig = {
+    port,
+    publicUrl,
+    databaseUrl,
+    redisUrl,
+    kafkaBrokers,
+    role: oneOf('ROLE', ROLES, 'all'),
+    dataDir: read('DATA_DIR') ?? './.data',
+    secretKey,
+    apiJwtSecret: secret('API_JWT_SECRET'),
+    apiJwksUrl: url('API_JWKS_URL', ['https:', 'http:']),
+    allowPrivateAddresses: bool('ALLOW_PRIVATE_ADDRESSES', false),
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    runMigrations: bool('RUN_MIGRATIONS', true),
+    embeddedPostgresPort: int('EMBEDDED_POSTGRES_PORT', 0, 0, 65535),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 9000, 1000, 600000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function isHostPort(value: string): boolean {
+  const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(value);
+  if (!match) return false;
+  const [, host = '', portText = ''] = match;
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return false;
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  return isIP(bare) !== 0 || /^[a-z0-9.-]+$/i.test(bare);
+}
+
+/** Whether this process serves HTTP. */
+export const servesHttp = (config: AppConfig): boolean => config.role !== 'worker';
+/** Whether this process runs queue processors and consumers. */
+export const runsWorkers = (config: AppConfig): boolean => config.role !== 'web';

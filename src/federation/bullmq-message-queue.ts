@@ -1,0 +1,119 @@
+import type { Temporal } from '@js-temporal/polyfill';
+import type {
+  MessageQueue,
+  MessageQueueDepth,
+  MessageQueueEnqueueOptions,
+  MessageQueueListenOptions,
+} from '@fedify/fedify';
+import { type Job, type JobsOptions, type Queue, Worker, type WorkerOptions } from 'bullmq';
+import type { JobMap } from '../queue/jobs.js';
+
+const JOB_NAME = 'fedify.message';
+type Payload = JobMap[typeof JOB_NAME];
+
+/** Options for {@link BullMqMessageQueue}. */
+export interface BullMqMessageQueueOptions {
+  /** Options for the workers `listen()` starts (connection, prefix, concurrency …). */
+  readonly worker: WorkerOptions;
+  /** How long `listen()` waits for running jobs after its signal aborts before it force-closes
+   * the worker (the jobs then return to the queue when their lock expires). Default 5 s. */
+  readonly drainTimeoutMs?: number;
+  /** Called with errors the worker reports (connection loss and the like). */
+  readonly onError?: (error: Error) => void;
+}
+
+/**
+ * Fedify's {@link MessageQueue} on a BullMQ queue (Redis or BullMQ's Postgres backend).
+ *
+ * Fedify retries failed deliveries itself with its own backoff policy, so jobs are not retried by
+ * BullMQ (`nativeRetrial` is false). Completed jobs are removed; failed ones are kept (the last
+ * 1000) for inspection. Ordering keys are accepted but not enforced: open-source BullMQ has no
+ * per-key groups.
+ */
+export class BullMqMessageQueue implements MessageQueue {
+  readonly nativeRetrial = false;
+
+  constructor(
+    private readonly queue: Queue<Payload>,
+    private readonly options: BullMqMessageQueueOptions,
+  ) {}
+
+  async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
+    await this.queue.add(JOB_NAME, { message }, jobOptions(options));
+  }
+
+  async enqueueMany(
+    messages: readonly unknown[],
+    options?: MessageQueueEnqueueOptions,
+  ): Promise<void> {
+    const opts = jobOptions(options);
+    await this.queue.addBulk(
+      messages.map((message) => ({ name: JOB_NAME, data: { message }, opts })),
+    );
+  }
+
+  /**
+   * Processes messages until `options.signal` aborts, then stops taking jobs, lets running ones
+   * finish (up to `drainTimeoutMs`) and resolves.
+   */
+  async listen(
+    handler: (message: unknown) => Promise<void> | void,
+    options: MessageQueueListenOptions = {},
+  ): Promise<void> {
+    const { signal } = options;
+    if (signal?.aborted) return;
+    const worker = new Worker<Payload>(
+      this.queue.name,
+      async (job: Job<Payload>) => {
+        await handler(job.data.message);
+      },
+      this.options.worker,
+    );
+    worker.on('error', (error) => {
+      this.options.onError?.(error);
+    });
+    await new Promise<void>((resolve) => {
+      if (signal === undefined) return; // listens forever, as the interface says
+      signal.addEventListener(
+        'abort',
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
+    });
+    await closeWithin(worker, this.options.drainTimeoutMs ?? 5_000);
+  }
+
+  async getDepth(): Promise<MessageQueueDepth> {
+    const counts = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed');
+    const ready = (counts.waiting ?? 0) + (counts.prioritized ?? 0);
+    const delayed = counts.delayed ?? 0;
+    return { queued: ready + delayed, ready, delayed };
+  }
+}
+
+function jobOptions(options: MessageQueueEnqueueOptions | undefined): JobsOptions {
+  const delay = options?.delay as Temporal.Duration | undefined;
+  const ms =
+    delay === undefined ? 0 : Math.max(0, Math.round(delay.total({ unit: 'millisecond' })));
+  return {
+    ...(ms > 0 ? { delay: ms } : {}),
+    attempts: 1,
+    removeOnComplete: true,
+    removeOnFail: { count: 1000 },
+  };
+}
+
+/** Graceful close, then a forced one if running jobs outlast `timeoutMs`. */
+async function closeWithin(worker: Worker, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('timeout');
+    }, timeoutMs);
+  });
+  const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') await worker.close(true);
+}
