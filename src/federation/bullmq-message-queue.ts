@@ -5,16 +5,34 @@ import type {
   MessageQueueEnqueueOptions,
   MessageQueueListenOptions,
 } from '@fedify/fedify';
-import { type Job, type JobsOptions, type Queue, Worker, type WorkerOptions } from 'bullmq';
+import type { Job, JobsOptions, JobType } from 'bullmq';
 import type { JobMap } from '../queue/jobs.js';
 
 const JOB_NAME = 'fedify.message';
 type Payload = JobMap[typeof JOB_NAME];
 
+/** What the adapter uses of a BullMQ `Queue` (either backend fits). */
+export interface QueueLike {
+  readonly name: string;
+  add(name: string, data: Payload, opts?: JobsOptions): Promise<unknown>;
+  addBulk(jobs: { name: string; data: Payload; opts?: JobsOptions }[]): Promise<unknown>;
+  getJobCounts(...types: JobType[]): Promise<Record<string, number>>;
+}
+
+/** What the adapter uses of a BullMQ `Worker`. */
+export interface WorkerLike {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  pause(doNotWaitActive?: boolean): Promise<void>;
+  close(force?: boolean): Promise<void>;
+}
+
 /** Options for {@link BullMqMessageQueue}. */
 export interface BullMqMessageQueueOptions {
-  /** Options for the workers `listen()` starts (connection, prefix, concurrency …). */
-  readonly worker: WorkerOptions;
+  /** Starts a worker on the queue (connection, prefix, concurrency and backend are the caller's). */
+  readonly createWorker: (
+    queueName: string,
+    processor: (job: Job<Payload>) => Promise<void>,
+  ) => WorkerLike;
   /** How long `listen()` waits for running jobs after its signal aborts before it force-closes
    * the worker (the jobs then return to the queue when their lock expires). Default 5 s. */
   readonly drainTimeoutMs?: number;
@@ -34,7 +52,7 @@ export class BullMqMessageQueue implements MessageQueue {
   readonly nativeRetrial = false;
 
   constructor(
-    private readonly queue: Queue<Payload>,
+    private readonly queue: QueueLike,
     private readonly options: BullMqMessageQueueOptions,
   ) {}
 
@@ -62,19 +80,15 @@ export class BullMqMessageQueue implements MessageQueue {
   ): Promise<void> {
     const { signal } = options;
     if (signal?.aborted) return;
-    const worker = new Worker<Payload>(
-      this.queue.name,
-      async (job: Job<Payload>) => {
-        await handler(job.data.message);
-      },
-      this.options.worker,
-    );
+    const worker = this.options.createWorker(this.queue.name, async (job) => {
+      await handler(job.data.message);
+    });
     worker.on('error', (error) => {
       this.options.onError?.(error);
     });
     await new Promise<void>((resolve) => {
-      if (signal === undefined) return; // listens forever, as the interface says
-      signal.addEventListener(
+      // Without a signal this never resolves: the interface's "listen forever".
+      signal?.addEventListener(
         'abort',
         () => {
           resolve();
@@ -105,15 +119,18 @@ function jobOptions(options: MessageQueueEnqueueOptions | undefined): JobsOption
   };
 }
 
-/** Graceful close, then a forced one if running jobs outlast `timeoutMs`. */
-async function closeWithin(worker: Worker, timeoutMs: number): Promise<void> {
+/**
+ * Stops taking jobs and waits up to `timeoutMs` for running ones, then closes. A job still running
+ * then is abandoned, not lost: its lock lapses and BullMQ's stalled-job check puts it back in the
+ * queue for the next worker. (`close()` itself cannot be bounded: a graceful close in progress
+ * makes a later forced one wait for it.)
+ */
+async function closeWithin(worker: WorkerLike, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => {
-      resolve('timeout');
-    }, timeoutMs);
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
   });
-  const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
+  await Promise.race([worker.pause(), timedOut]);
   clearTimeout(timer);
-  if (outcome === 'timeout') await worker.close(true);
+  await worker.close(true);
 }

@@ -2,7 +2,7 @@ import './node-compat.js';
 import { createFederation, type Federation } from '@fedify/fedify';
 import { getQueueToken } from '@nestjs/bullmq';
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import { type Queue, Worker } from 'bullmq';
 import type pg from 'pg';
 import { APP_CONFIG } from '../config/config.module.js';
 import { runsWorkers } from '../config/config.js';
@@ -47,11 +47,13 @@ export class FederationModule {
       ): Federation<void> => {
         const mq = (queue: Queue): BullMqMessageQueue =>
           new BullMqMessageQueue(queue, {
-            worker: {
-              connection: connection.connection as never,
-              prefix: connection.prefix,
-              concurrency: 8,
-            },
+            // The Postgres backend, when used, is BullMQ's process-wide default (QueueModule).
+            createWorker: (name, processor) =>
+              new Worker(name, processor, {
+                connection: connection.connection as never,
+                prefix: connection.prefix,
+                concurrency: 8,
+              }),
             drainTimeoutMs: Math.floor(cfg.shutdownTimeoutMs / 2),
             onError: (error) => {
               queueErrors.log(`worker:${queue.name}`, `worker ${queue.name}: ${error.message}`);

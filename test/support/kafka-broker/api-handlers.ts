@@ -19,6 +19,8 @@ import type { GroupCoordinator, JoinResult } from './group-coordinator.js';
 import { ApiKey, ErrorCode, type Reader, Writer } from './protocol.js';
 
 const NODE_ID = 0;
+/** Upper bound for CreateTopics, so a garbage request cannot allocate millions of partitions. */
+const MAX_PARTITIONS = 10_000;
 
 /** One client connection, with the Fetch requests parked on it. */
 export interface Connection {
@@ -150,7 +152,7 @@ export class ApiHandlers {
       let errorCode: number = ErrorCode.NONE;
       if (!isValidTopicName(name)) errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
       else if (this.store.topics.has(name)) errorCode = ErrorCode.TOPIC_ALREADY_EXISTS;
-      else if (count <= 0) errorCode = ErrorCode.INVALID_PARTITIONS;
+      else if (count <= 0 || count > MAX_PARTITIONS) errorCode = ErrorCode.INVALID_PARTITIONS;
       else ensureTopic(this.store, name, count);
       return { name, errorCode };
     });
@@ -217,10 +219,11 @@ export class ApiHandlers {
           const log = this.store.topics.get(topic)?.[partition];
           let errorCode: number = ErrorCode.NONE;
           let batches: Buffer[] = [];
-          if (!log) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          else if (offset < 0 || offset > log.highWatermark)
+          if (!log) {
+            errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          } else if (offset < 0 || offset > log.highWatermark) {
             errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
-          else {
+          } else {
             const limit = Math.min(partitionMax, maxBytes - total);
             batches = readBatches(log, offset, limit, total === 0);
             for (const batch of batches) total += batch.length;

@@ -104,8 +104,9 @@ export class GroupCoordinator {
   private joinOrPark(request: JoinRequest, reply: JoinReply): JoinResult | undefined {
     const { groupId, memberId } = request;
     if (groupId === '') return joinError(ErrorCode.INVALID_GROUP_ID, memberId);
-    if (request.sessionTimeoutMs <= 0)
+    if (request.sessionTimeoutMs <= 0) {
       return joinError(ErrorCode.INVALID_SESSION_TIMEOUT, memberId);
+    }
     const group = this.groupFor(groupId);
     if (!this.acceptsProtocols(group, memberId, request)) {
       return joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, memberId);
@@ -130,7 +131,11 @@ export class GroupCoordinator {
       }
       member.protocols = request.protocols;
       member.protocolType = request.protocolType;
-      member.sessionTimeoutMs = request.sessionTimeoutMs;
+      if (member.sessionTimeoutMs !== request.sessionTimeoutMs) {
+        clearTimeout(member.sessionTimer);
+        member.sessionTimer = this.sessionTimer(group, member.id, request.sessionTimeoutMs);
+        member.sessionTimeoutMs = request.sessionTimeoutMs;
+      }
       member.rebalanceTimeoutMs = request.rebalanceTimeoutMs;
       member.pendingJoin?.(joinError(ErrorCode.REBALANCE_IN_PROGRESS, memberId));
     }
@@ -277,16 +282,20 @@ export class GroupCoordinator {
       assignment: EMPTY,
       pendingJoin: null,
       pendingSync: null,
-      sessionTimer: setTimeout(() => {
-        this.expire(group, member);
-      }, settings.sessionTimeoutMs).unref(),
+      sessionTimer: this.sessionTimer(group, id, settings.sessionTimeoutMs),
     };
     group.members.set(id, member);
     return member;
   }
 
+  private sessionTimer(group: Group, memberId: string, timeoutMs: number): NodeJS.Timeout {
+    return setTimeout(() => {
+      const member = group.members.get(memberId);
+      if (member) this.expire(group, member);
+    }, timeoutMs).unref();
+  }
+
   private expire(group: Group, member: Member): void {
-    if (group.members.get(member.id) !== member) return;
     if (member.pendingJoin || member.pendingSync) {
       // A member parked in JoinGroup/SyncGroup cannot heartbeat; the rebalance timeout covers it.
       member.sessionTimer.refresh();

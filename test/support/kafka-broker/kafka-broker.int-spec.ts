@@ -24,8 +24,9 @@ async function waitFor(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
     await sleep(20);
   }
 }
@@ -74,7 +75,7 @@ async function setup(options: KafkaTestBrokerOptions = {}) {
       const consumer = kafka.consumer({ groupId, ...FAST_CONSUMER });
       disposers.push(() => consumer.disconnect());
       const received: Received[] = [];
-      let assignment: Record<string, number[]> = {};
+      let assignment: Partial<Record<string, number[]>> = {};
       let fetches = 0;
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         assignment = payload.memberAssignment;
@@ -227,7 +228,7 @@ void describe('KafkaTestBroker with the kafkajs client', () => {
       await waitFor(() => latest.received.length === 1, 10_000, 'the new message');
       await waitFor(() => fromStart.received.length === 6, 10_000, 'the new message, group 1');
       assert.deepEqual(values(latest.received), ['f']);
-      assert.equal(latest.received[0]?.offset, '5');
+      assert.equal(latest.received.at(0)?.offset, '5');
     } finally {
       await env.dispose();
     }
@@ -317,11 +318,10 @@ void describe('KafkaTestBroker with the kafkajs client', () => {
       const admin = env.kafka.admin();
       try {
         await admin.connect();
-        const [offsets] = await admin.fetchOffsets({
-          groupId: 'durable-group',
-          topics: ['durable'],
-        });
-        assert.deepEqual(offsets?.partitions, [{ partition: 0, offset: '2', metadata: null }]);
+        const offsets = await admin.fetchOffsets({ groupId: 'durable-group', topics: ['durable'] });
+        assert.deepEqual(offsets.at(0)?.partitions, [
+          { partition: 0, offset: '2', metadata: null },
+        ]);
       } finally {
         await admin.disconnect();
       }
@@ -349,7 +349,7 @@ void describe('KafkaTestBroker with the kafkajs client', () => {
         const created = await admin.createTopics({ topics: [{ topic: 'made', numPartitions: 3 }] });
         assert.equal(created, true);
         const metadata = await admin.fetchTopicMetadata({ topics: ['made'] });
-        assert.equal(metadata.topics[0]?.partitions.length, 3);
+        assert.equal(metadata.topics.at(0)?.partitions.length, 3);
         const again = await admin.createTopics({ topics: [{ topic: 'made', numPartitions: 3 }] });
         assert.equal(again, false);
       } finally {
@@ -383,7 +383,7 @@ void describe('KafkaTestBroker at the protocol level', () => {
           );
       const recordBytes = (reader: Reader) => {
         reader.int32(); // throttle
-        const [bytes] = reader.array((t) => {
+        const topics = reader.array((t) => {
           t.string();
           return t.array((p) => {
             p.int32();
@@ -394,7 +394,7 @@ void describe('KafkaTestBroker at the protocol level', () => {
             return p.bytes()?.length ?? 0;
           });
         });
-        return bytes?.[0] ?? -1;
+        return topics.at(0)?.at(0) ?? -1;
       };
 
       let started = Date.now();

@@ -11,10 +11,10 @@
  *   await broker.stop();
  *
  * What it does:
- * - Advertises exactly one version of each API it implements (ApiVersions v0–v2, Metadata v1,
- *   Produce v3, Fetch v4, ListOffsets v1, FindCoordinator v0, JoinGroup v0, SyncGroup v0,
- *   Heartbeat v0, LeaveGroup v0, OffsetCommit v2, OffsetFetch v1, CreateTopics v0), which are the
- *   versions kafkajs 2.2.4 then picks.
+ * - Advertises only what it implements — ApiVersions v0–v2, and exactly one version of each other
+ *   API: Metadata v1, Produce v3, Fetch v4, ListOffsets v1, FindCoordinator v0, JoinGroup v0,
+ *   SyncGroup v0, Heartbeat v0, LeaveGroup v0, OffsetCommit v2, OffsetFetch v1, CreateTopics v0 —
+ *   which are the versions kafkajs 2.2.4 then picks. Produce with acks=0 gets no response.
  * - Keeps every topic/partition log in memory (see broker-store.ts), storing producers' record
  *   batches byte for byte with only the base offset rewritten; auto-creates unknown topics named
  *   in a Metadata request (with `autoCreatePartitions` partitions).
@@ -36,6 +36,12 @@
  * protocol versions, any API version other than the ones listed above, static group membership,
  * the initial rebalance delay, session-timeout bounds, persistence to disk (the store lives in
  * memory and is only shared between broker instances in the same process), and performance.
+ *
+ * Tips for tests: give consumers a low `maxWaitTimeInMs` (e.g. 100–200 ms; an empty fetch is held
+ * that long) and a small `heartbeatInterval`. JoinGroup v0 has no rebalance timeout, so the
+ * consumer's `sessionTimeout` is also how long a rebalance waits for members to rejoin; kafkajs's
+ * `rebalanceTimeout` has no effect here. kafkajs heartbeats only between batches, so a handler
+ * that runs longer than `sessionTimeout` gets its member evicted, as with a real broker.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './config.js';
+
+const problemsOf = (env: Record<string, string>): readonly string[] => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  assert.fail('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('starts with zero configuration: embedded Postgres, queues on Postgres, Kafka off', () => {
+    const sut = loadConfig({});
+    assert.equal(sut.port, 3000);
+    assert.equal(sut.publicUrl.origin, 'http://localhost:3000');
+    assert.equal(sut.databaseUrl, undefined);
+    assert.equal(sut.redisUrl, undefined);
+    assert.deepEqual(sut.kafkaBrokers, []);
+    assert.equal(sut.role, 'all');
+    assert.equal(sut.dataDir, './.data');
+    assert.equal(sut.allowPrivateAddresses, false);
+    assert.equal(sut.logLevel, 'info');
+    assert.equal(sut.runMigrations, true);
+  });
+
+  it('reads every documented variable', () => {
+    const sut = loadConfig({
+      PORT: '8080',
+      PUBLIC_URL: 'https://bridge.example',
+      DATABASE_URL: 'postgres://u:p@db:5432/bridge',
+      REDIS_URL: 'redis://:pw@cache:6380/2',
+      KAFKA_BROKERS: 'k1:9092, k2:9093',
+      ROLE: 'worker',
+      DATA_DIR: '/var/lib/bridge',
+      SECRET_KEY: 'x'.repeat(32),
+      API_JWT_SECRET: 'y'.repeat(40),
+      API_JWKS_URL: 'https://platform.example/.well-known/jwks.json',
+      ALLOW_PRIVATE_ADDRESSES: 'true',
+      LOG_LEVEL: 'debug',
+      RUN_MIGRATIONS: 'false',
+    });
+    assert.equal(sut.port, 8080);
+    assert.equal(sut.publicUrl.href, 'https://bridge.example/');
+    assert.equal(sut.databaseUrl, 'postgres://u:p@db:5432/bridge');
+    assert.equal(sut.redisUrl, 'redis://:pw@cache:6380/2');
+    assert.deepEqual(sut.kafkaBrokers, ['k1:9092', 'k2:9093']);
+    assert.equal(sut.role, 'worker');
+    assert.equal(sut.dataDir, '/var/lib/bridge');
+    assert.equal(sut.apiJwksUrl?.host, 'platform.example');
+    assert.equal(sut.allowPrivateAddresses, true);
+    assert.equal(sut.logLevel, 'debug');
+    assert.equal(sut.runMigrations, false);
+  });
+
+  it('names PUBLIC_URL when it is not a URL', () => {
+    const problems = problemsOf({ PUBLIC_URL: 'bridge.example' });
+    assert.equal(problems.length, 1);
+    assert.match(problems[0] ?? '', /^PUBLIC_URL must be an absolute URL/);
+  });
+
+  it('rejects a PUBLIC_URL with a path, since ids are built from its origin', () => {
+    assert.match(problemsOf({ PUBLIC_URL: 'https://x.example/blog' })[0] ?? '', /^PUBLIC_URL/);
+  });
+
+  it('requires SECRET_KEY when DATABASE_URL is set, and only then', () => {
+    assert.match(
+      problemsOf({ DATABASE_URL: 'postgres://db/bridge' })[0] ?? '',
+      /^SECRET_KEY is required/,
+    );
+    assert.equal(loadConfig({}).secretKey, undefined);
+  });
+
+  it('collects every problem, each naming its variable', () => {
+    const problems = problemsOf({
+      PORT: '99999',
+      ROLE: 'both',
+      LOG_LEVEL: 'loud',
+      ALLOW_PRIVATE_ADDRESSES: 'maybe',
+      KAFKA_BROKERS: 'no-port',
+      REDIS_URL: 'http://cache',
+      SECRET_KEY: 'short',
+    });
+    const names = problems.map((p) => p.split(' ')[0]);
+    assert.deepEqual(names.sort(), [
+      'ALLOW_PRIVATE_ADDRESSES',
+      'KAFKA_BROKERS',
+      'LOG_LEVEL',
+      'PORT',
+      'REDIS_URL',
+      'ROLE',
+      'SECRET_KEY',
+    ]);
+  });
+
+  it('accepts bracketed IPv6 Kafka brokers', () => {
+    assert.deepEqual(loadConfig({ KAFKA_BROKERS: '[::1]:9092' }).kafkaBrokers, ['[::1]:9092']);
+  });
+});
