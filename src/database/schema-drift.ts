@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from './data-source.js';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { dataSourceOptions, ENTITIES } from './data-source.js';
 
 /** SQL that would bring a migrated database in line with the entities. */
 export interface SchemaDrift {
@@ -14,13 +14,19 @@ export interface SchemaDrift {
  * TypeORM what it would still change to match the entities. Empty means migrations and entities
  * agree.
  */
-export async function schemaDrift(url: string): Promise<SchemaDrift> {
+export async function schemaDrift(
+  url: string,
+  entities: DataSourceOptions['entities'] = ENTITIES,
+): Promise<SchemaDrift> {
   const scratch = `bridge_drift_${randomBytes(4).toString('hex')}`;
   const scratchUrl = new URL(url);
   scratchUrl.pathname = `/${scratch}`;
   await admin(url, `CREATE DATABASE ${scratch}`);
   try {
-    const dataSource = new DataSource(dataSourceOptions(scratchUrl.toString(), { poolSize: 2 }));
+    const dataSource = new DataSource({
+      ...dataSourceOptions(scratchUrl.toString(), { poolSize: 2 }),
+      entities,
+    } as DataSourceOptions);
     await dataSource.initialize();
     try {
       await dataSource.runMigrations({ transaction: 'each' });
