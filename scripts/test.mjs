@@ -8,7 +8,7 @@
 // temporary directory, and handed to the tests as TEST_DATABASE_URL. REDIS_URL, when set, adds
 // the Redis variants of the queue tests; without it they run on BullMQ's Postgres backend only.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -31,21 +31,33 @@ async function walk(dir) {
   return out;
 }
 
-function run(files, env) {
-  return new Promise((resolve) => {
+/** Runs one tier; resolves with its exit code and the pass/fail counts from a TAP copy. */
+async function run(files, env, tapFile) {
+  const code = await new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+      [
+        '--enable-source-maps',
+        '--test',
+        '--test-concurrency=2',
+        '--test-timeout=180000',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tapFile}`,
+        ...files,
+      ],
       { stdio: 'inherit', env },
     );
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
   });
+  const tap = await readFile(tapFile, 'utf8').catch(() => '');
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+  return { code, pass: count('pass'), fail: count('fail') + count('cancelled') };
 }
 
 const filter = process.argv[2];
-const all = (await walk(join(dist, 'src')))
-  .concat(await walk(join(dist, 'test')))
-  .sort();
+const all = (await walk(join(dist, 'src'))).concat(await walk(join(dist, 'test'))).sort();
 const env = { ...process.env, NODE_ENV: 'test' };
 
 let embedded;
@@ -61,7 +73,10 @@ if (!process.env.DATABASE_URL) {
 }
 if (process.env.REDIS_URL) env.TEST_REDIS_URL = process.env.REDIS_URL;
 
+let failedTiers = 0;
+let passed = 0;
 let failed = 0;
+const tapDir = await mkdtemp(join(tmpdir(), 'bridge-test-tap-'));
 try {
   for (const tier of tiers) {
     if (filter && ['spec', 'int', 'e2e'].includes(filter) && filter !== tier.name) continue;
@@ -70,13 +85,17 @@ try {
       .filter((f) => !filter || ['spec', 'int', 'e2e'].includes(filter) || f.includes(filter));
     if (files.length === 0) continue;
     console.log(`\n# tier ${tier.name}: ${files.map((f) => relative(dist, f)).join(' ')}`);
-    const code = await run(files, env);
-    if (code !== 0) failed++;
+    const result = await run(files, env, join(tapDir, `${tier.name}.tap`));
+    passed += result.pass;
+    failed += result.fail;
+    if (result.code !== 0) failedTiers++;
   }
 } finally {
+  await rm(tapDir, { recursive: true, force: true });
   if (embedded) {
     await embedded.stop();
     await rm(embedded.dataDir, { recursive: true, force: true });
   }
 }
-process.exit(failed === 0 ? 0 : 1);
+console.log(`\ntests: ${passed} passed, ${failed} failed`);
+process.exit(failedTiers === 0 && failed === 0 ? 0 : 1);

@@ -56,7 +56,7 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
   );
   app.use('/api', express.json({ limit: MAX_BODY_BYTES }));
   await app.listen(config.port);
-  const server = app.getHttpServer() as Server;
+  const server: Server = app.getHttpServer();
 
   return {
     context: app,

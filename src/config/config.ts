@@ -104,10 +104,12 @@ export function loadConfig(env: Env): AppConfig {
     try {
       parsed = new URL(raw);
     } catch {
-      return fail(name, `must be an absolute URL, got "${raw}"`, undefined);
+      problems.push(`${name} must be an absolute URL, got "${raw}"`);
+      return undefined;
     }
     if (!protocols.includes(parsed.protocol)) {
-      return fail(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`, undefined);
+      problems.push(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+      return undefined;
     }
     return parsed;
   };
@@ -115,7 +117,8 @@ export function loadConfig(env: Env): AppConfig {
   const secret = (name: string): string | undefined => {
     const raw = read(name);
     if (raw !== undefined && raw.length < SECRET_MIN_LENGTH) {
-      return fail(name, `must be at least ${SECRET_MIN_LENGTH} characters`, undefined);
+      problems.push(`${name} must be at least ${SECRET_MIN_LENGTH} characters`);
+      return undefined;
     }
     return raw;
   };

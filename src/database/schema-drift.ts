@@ -26,7 +26,7 @@ export async function schemaDrift(
     const dataSource = new DataSource({
       ...dataSourceOptions(scratchUrl.toString(), { poolSize: 2 }),
       entities,
-    } as DataSourceOptions);
+    });
     await dataSource.initialize();
     try {
       await dataSource.runMigrations({ transaction: 'each' });

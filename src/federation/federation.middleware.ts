@@ -67,19 +67,14 @@ async function handle(
     ...(body === undefined ? {} : { body: new Uint8Array(body) }),
   });
 
-  let passOn = false;
+  // Fedify calls these for requests that are not its own; the marker hands them on to Nest.
+  const notOurs = new Response(null, { status: 404 });
   const response = await federation.fetch(request, {
     contextData: undefined,
-    onNotFound: () => {
-      passOn = true;
-      return new Response(null, { status: 404 });
-    },
-    onNotAcceptable: () => {
-      passOn = true;
-      return new Response(null, { status: 406 });
-    },
+    onNotFound: () => notOurs,
+    onNotAcceptable: () => notOurs,
   });
-  if (passOn) {
+  if (response === notOurs) {
     next();
     return;
   }

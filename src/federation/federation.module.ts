@@ -50,7 +50,7 @@ export class FederationModule {
             // The Postgres backend, when used, is BullMQ's process-wide default (QueueModule).
             createWorker: (name, processor) =>
               new Worker(name, processor, {
-                connection: connection.connection as never,
+                connection: connection.connection,
                 prefix: connection.prefix,
                 concurrency: 8,
               }),
@@ -59,6 +59,7 @@ export class FederationModule {
               queueErrors.log(`worker:${queue.name}`, `worker ${queue.name}: ${error.message}`);
             },
           });
+        // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- Fedify's "no context data"
         const federation = createFederation<void>({
           kv,
           queue: { inbox: mq(inbox), outbox: mq(outbox), fanout: mq(fanout) },

@@ -3,7 +3,7 @@ import type { KvKey, KvStore, KvStoreListEntry, KvStoreSetOptions } from '@fedif
 
 /** The one thing the store needs from a database handle; a `pg.Pool` fits. */
 export interface SqlRunner {
-  query<R extends object>(sql: string, parameters?: unknown[]): Promise<{ rows: R[] }>;
+  query(sql: string, parameters?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
 const TABLE = 'fedify_kv';
@@ -21,11 +21,11 @@ export class PostgresKvStore implements KvStore {
   constructor(private readonly db: SqlRunner) {}
 
   async get<T = unknown>(key: KvKey): Promise<T | undefined> {
-    const { rows } = await this.db.query<{ value: T }>(
+    const { rows } = await this.db.query(
       `SELECT value FROM ${TABLE} WHERE key = $1 AND (expires_at IS NULL OR expires_at > now())`,
       [key],
     );
-    return rows[0]?.value;
+    return (rows as { value: T }[])[0]?.value;
   }
 
   async set(key: KvKey, value: unknown, options?: KvStoreSetOptions): Promise<void> {
@@ -53,14 +53,14 @@ export class PostgresKvStore implements KvStore {
     const params = [key, toJson(newValue), ttlMs(options)];
     const { rows } =
       expectedValue === undefined
-        ? await this.db.query<object>(
+        ? await this.db.query(
             `INSERT INTO ${TABLE} (key, value, expires_at) VALUES ($1, $2::jsonb, ${expiry('$3')})
              ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at
              WHERE ${TABLE}.expires_at IS NOT NULL AND ${TABLE}.expires_at <= now()
              RETURNING 1`,
             params,
           )
-        : await this.db.query<object>(
+        : await this.db.query(
             `UPDATE ${TABLE} SET value = $2::jsonb, expires_at = ${expiry('$3')}
              WHERE key = $1 AND value = $4::jsonb AND (expires_at IS NULL OR expires_at > now())
              RETURNING 1`,
@@ -73,7 +73,7 @@ export class PostgresKvStore implements KvStore {
   async *list(prefix: KvKey = [] as unknown as KvKey): AsyncIterable<KvStoreListEntry> {
     let after: readonly string[] | null = null;
     for (;;) {
-      const page: { rows: { key: string[]; value: unknown }[] } = await this.db.query(
+      const page = await this.db.query(
         `SELECT key, value FROM ${TABLE}
          WHERE ($1::int = 0 OR key[1:$1] = $2::text[])
            AND (expires_at IS NULL OR expires_at > now())
@@ -81,7 +81,7 @@ export class PostgresKvStore implements KvStore {
          ORDER BY key LIMIT ${LIST_PAGE}`,
         [prefix.length, prefix, after],
       );
-      const { rows } = page;
+      const rows = page.rows as { key: string[]; value: unknown }[];
       for (const row of rows) yield { key: row.key as unknown as KvKey, value: row.value };
       if (rows.length < LIST_PAGE) return;
       after = rows[rows.length - 1]?.key ?? null;
@@ -90,7 +90,7 @@ export class PostgresKvStore implements KvStore {
 
   /** Deletes expired entries; returns how many. Called periodically by the worker. */
   async purgeExpired(): Promise<number> {
-    const { rows } = await this.db.query<object>(
+    const { rows } = await this.db.query(
       `DELETE FROM ${TABLE} WHERE expires_at IS NOT NULL AND expires_at <= now() RETURNING 1`,
     );
     return rows.length;
@@ -109,5 +109,6 @@ function ttlMs(options: KvStoreSetOptions | undefined): number | null {
 
 /** JSON text for a `jsonb` parameter; `undefined` (not JSON) is stored as `null`. */
 function toJson(value: unknown): string {
-  return JSON.stringify(value) ?? 'null';
+  const json = JSON.stringify(value) as string | undefined; // undefined for undefined, functions
+  return json ?? 'null';
 }

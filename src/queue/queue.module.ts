@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { createPostgresBackend, setDefaultBackendFactory } from 'bullmq';
 import type { RuntimeConfig } from '../config/runtime.js';
-import { type QueueConnection, queueConnection } from './connection.js';
+import { queueConnection } from './connection.js';
 import { ALL_QUEUES } from './jobs.js';
 import { QueueErrorReporter } from './queue-errors.js';
 
@@ -24,7 +24,7 @@ export class QueueModule {
       global: true,
       imports: [
         BullModule.forRoot({
-          connection: connection.connection as never,
+          connection: connection.connection,
           prefix: connection.prefix,
         }),
         BullModule.registerQueue(...ALL_QUEUES.map((name) => ({ name }))),

@@ -166,7 +166,7 @@ function firstBatchFrom(log: PartitionLog, offset: number): number {
   let hi = log.batches.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (log.batches[mid].lastOffset < offset) lo = mid + 1;
+    if ((log.batches[mid]?.lastOffset ?? Infinity) < offset) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -184,8 +184,7 @@ export function readBatches(
 ): Buffer[] {
   const out: Buffer[] = [];
   let bytes = 0;
-  for (let i = firstBatchFrom(log, offset); i < log.batches.length; i++) {
-    const { data } = log.batches[i];
+  for (const { data } of log.batches.slice(firstBatchFrom(log, offset))) {
     if (bytes + data.length > maxBytes && !(mustReturnOne && out.length === 0)) break;
     out.push(data);
     bytes += data.length;

@@ -364,6 +364,7 @@ export class GroupCoordinator {
       return;
     }
     const leader = group.members.get(group.leaderId) ?? members[0];
+    if (leader === undefined) return; // members is not empty here
     group.leaderId = leader.id;
     group.protocol =
       leader.protocols.find((p) => members.every((m) => m.protocols.some((q) => q.name === p.name)))

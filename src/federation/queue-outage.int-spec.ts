@@ -8,14 +8,10 @@ import { after, describe, it } from 'node:test';
 import { createPostgresBackend, Queue, Worker } from 'bullmq';
 import { runMigrations } from '../database/data-source.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../database/embedded-postgres.js';
-import {
-  BullMqMessageQueue,
-  type QueueLike,
-  type WorkerLike,
-} from '../federation/bullmq-message-queue.js';
+import { BullMqMessageQueue, type QueueLike, type WorkerLike } from './bullmq-message-queue.js';
 import { waitFor } from '../../test/support/database.js';
-import { queueConnection } from './connection.js';
-import { RateLimitedLog } from './rate-limited-log.js';
+import { queueConnection } from '../queue/connection.js';
+import { RateLimitedLog } from '../queue/rate-limited-log.js';
 
 // A queue backend that goes away must cost little while it is gone (no spinning worker, a few
 // log lines rather than thousands) and work again when it is back. Each case runs its own server
