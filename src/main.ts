@@ -3,7 +3,8 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { prepareRuntime } from './config/runtime.js';
 import { runMigrations } from './database/data-source.js';
 import { queueSchema } from './queue/connection.js';
-import { bootLogger } from './logging/logger.js';
+import { routeFedifyLogs } from './logging/fedify-logs.js';
+import { rootLogger } from './logging/logger.js';
 
 /**
  * The process: validate configuration, start what zero-config mode needs (embedded Postgres,
@@ -20,7 +21,9 @@ async function main(): Promise<void> {
     process.stderr.write(`${err.message}\n`);
     process.exit(78); // EX_CONFIG
   }
-  const log = bootLogger(config.logLevel);
+  const root = rootLogger(config.logLevel);
+  routeFedifyLogs(root, config.logLevel);
+  const log = root.child({ context: 'Boot' });
   const started = Date.now();
 
   let shutdownRequested: NodeJS.Signals | undefined;

@@ -1,6 +1,7 @@
 import {
   type DynamicModule,
   Inject,
+  Injectable,
   Logger,
   Module,
   type OnApplicationShutdown,
@@ -15,6 +16,7 @@ import { dataSourceOptions } from './data-source.js';
 export const PG_POOL = Symbol('PG_POOL');
 
 /** Closes {@link PG_POOL} when Nest shuts down. */
+@Injectable()
 class PgPoolCloser implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
   async onApplicationShutdown(): Promise<void> {

@@ -23,9 +23,9 @@ export function logDestination(): DestinationStream {
     : pino.destination({ dest: 1, sync: true });
 }
 
-/** A plain pino logger for what happens before Nest is up (embedded Postgres, migrations). */
-export function bootLogger(level: LogLevel): PinoLogger {
-  return pino({ level, base: { context: 'Boot' } }, logDestination());
+/** A plain pino logger for what is not Nest's: boot (embedded Postgres, migrations), Fedify. */
+export function rootLogger(level: LogLevel): PinoLogger {
+  return pino({ level, base: null }, logDestination());
 }
 
 /**
