@@ -67,7 +67,7 @@ async function benchQueue(
 
 async function main(): Promise<void> {
   let url = process.env.DATABASE_URL;
-  let stop = async (): Promise<void> => undefined;
+  let stop = (): Promise<void> => Promise.resolve();
   if (url === undefined || url === '') {
     const dataDir = await mkdtemp(join(tmpdir(), 'bridge-bench-'));
     const db = await startEmbeddedPostgres({ dataDir, log: () => undefined });

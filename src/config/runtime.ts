@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmbeddedPostgres } from '../database/embedded-postgres.js';
 import type { AppConfig } from './config.js';
+import { readOrCreateSecretFile } from './secret-file.js';
 
 /** {@link AppConfig} with what boot fills in: the database to use and the master key. */
 export interface RuntimeConfig extends AppConfig {
@@ -43,7 +43,13 @@ export async function prepareRuntime(
   }
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const secretKey = config.secretKey ?? (await readOrCreateSecret(join(dataDir, SECRET_FILE), log));
+  let secretKey = config.secretKey;
+  if (secretKey === undefined) {
+    const file = join(dataDir, SECRET_FILE);
+    const { secret, created } = await readOrCreateSecretFile(file);
+    if (created) log(`generated SECRET_KEY into ${file}; back this file up with the database`);
+    secretKey = secret;
+  }
   const embedded = await startEmbeddedPostgres({
     dataDir,
     port: config.embeddedPostgresPort,
@@ -53,16 +59,4 @@ export async function prepareRuntime(
     config: { ...config, databaseUrl: embedded.url, secretKey, embeddedDatabase: true },
     stop: () => embedded.stop(),
   };
-}
-
-async function readOrCreateSecret(file: string, log: (message: string) => void): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const secret = randomBytes(32).toString('base64url');
-  await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  log(`generated SECRET_KEY into ${file}; back this file up with the database`);
-  return secret;
 }

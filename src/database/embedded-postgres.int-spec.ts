@@ -85,6 +85,29 @@ describe('startEmbeddedPostgres', () => {
     }
   });
 
+  it('leaves alone a live process named postgres that runs on another directory (pid reuse)', async () => {
+    const dataDir = await freshDir();
+    const db = await startEmbeddedPostgres({ dataDir, log: () => undefined });
+    await db.stop();
+    const impostor = spawn('bash', ['-c', 'exec -a postgres sleep 30']);
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const lock = join(dataDir, 'postgres', 'postmaster.pid');
+      await writeFile(lock, `${impostor.pid ?? 0}\n${dataDir}/postgres\n`);
+      const lines: string[] = [];
+      const again = await startEmbeddedPostgres({ dataDir, log: (m) => lines.push(m) });
+      await again.stop();
+      assert.ok(
+        lines.some((l) => l.includes('removing stale lock')),
+        lines.join('\n'),
+      );
+      assert.equal(impostor.exitCode, null, 'the unrelated process was not signalled');
+      assert.equal(impostor.signalCode, null);
+    } finally {
+      impostor.kill('SIGKILL');
+    }
+  });
+
   it('recovers after its owner is killed with SIGKILL (orphaned postmaster)', async () => {
     const dataDir = await freshDir();
     const moduleUrl = new URL('./embedded-postgres.js', import.meta.url).href;

@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { readOrCreateSecretFile } from '../config/secret-file.js';
 
 /** Options for {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -62,7 +62,7 @@ export async function startEmbeddedPostgres(
   // Postgres runs as the unprivileged `postgres` user when we are root; it must reach its folder.
   if (isRoot) await chmod(dataDir, 0o755);
 
-  const password = await readOrCreatePassword(join(dataDir, PASSWORD_FILE));
+  const { secret: password } = await readOrCreateSecretFile(join(dataDir, PASSWORD_FILE));
   const port = options.port && options.port > 0 ? options.port : await freePort();
 
   if (!(await exists(join(clusterDir, 'PG_VERSION')))) {
@@ -211,17 +211,6 @@ function connectionUrl(password: string, port: number, database: string): string
   return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
-async function readOrCreatePassword(file: string): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const password = randomBytes(24).toString('base64url');
-  await writeFile(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
-  return password;
-}
-
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
@@ -255,13 +244,15 @@ async function clearStaleLock(clusterDir: string, log: (m: string) => void): Pro
   if (pid === undefined) return;
 
   const proc = await describeProcess(pid);
-  if (proc === undefined || !proc.command.includes('postgres')) {
+  // Only a postmaster started on this very directory counts; pids get reused.
+  const dataDirArg = proc?.argv.indexOf('-D') ?? -1;
+  if (proc === undefined || dataDirArg < 0 || proc.argv[dataDirArg + 1] !== clusterDir) {
     log(`embedded postgres: removing stale lock (pid ${pid} is not a running postmaster)`);
     await rm(lockFile, { force: true });
     return;
   }
   const parent = await describeProcess(proc.parentPid);
-  if (parent !== undefined && proc.parentPid > 1 && parent.command.includes('node')) {
+  if (parent !== undefined && proc.parentPid > 1 && parent.argv.some((a) => a.includes('node'))) {
     throw new Error(
       `the embedded Postgres in ${clusterDir} belongs to running process ${proc.parentPid}; ` +
         'is another instance using the same DATA_DIR?',
@@ -281,17 +272,17 @@ async function clearStaleLock(clusterDir: string, log: (m: string) => void): Pro
   await rm(lockFile, { force: true });
 }
 
-/** Reads a process's command line and parent from /proc; `undefined` if it is gone or a zombie. */
+/** Reads a process's argv and parent from /proc; `undefined` if it is gone or a zombie. */
 async function describeProcess(
   pid: number,
-): Promise<{ command: string; parentPid: number } | undefined> {
+): Promise<{ argv: string[]; parentPid: number } | undefined> {
   try {
     const statLine = await readFile(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name: state, ppid, ...
     const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
     if (fields[0] === 'Z') return undefined;
-    const command = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-    return { command, parentPid: Number(fields[1]) };
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+    return { argv, parentPid: Number(fields[1]) };
   } catch {
     return undefined;
   }

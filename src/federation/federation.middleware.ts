@@ -46,9 +46,9 @@ async function handle(
   if (hasBody) {
     const read = await readBody(req, maxBytes);
     if (read === 'too-large') {
+      discardRest(req);
       res
         .status(413)
-        .set('Connection', 'close')
         .json({ error: 'payload_too_large', message: `request body exceeds ${maxBytes} bytes` });
       return;
     }
@@ -85,13 +85,39 @@ async function handle(
   res.end(Buffer.from(await response.arrayBuffer()));
 }
 
+/** How long, and how much, of a rejected upload is read and thrown away before hanging up. */
+const DISCARD_MS = 10_000;
+const DISCARD_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads and throws away the rest of a rejected body, so the client, still sending, gets to read
+ * the 413 (closing at once makes the kernel reset the connection and the client sees a network
+ * error, then retries). Bounded: past {@link DISCARD_MAX_BYTES} or {@link DISCARD_MS} the socket
+ * is destroyed. Nothing is buffered meanwhile.
+ */
+function discardRest(req: Request): void {
+  let discarded = 0;
+  const timer = setTimeout(() => {
+    req.socket.destroy();
+  }, DISCARD_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_MAX_BYTES) req.socket.destroy();
+  });
+  req.once('end', () => {
+    clearTimeout(timer);
+  });
+  req.once('close', () => {
+    clearTimeout(timer);
+  });
+  req.resume();
+}
+
 /** Reads the body up to `maxBytes`; stops reading and reports 'too-large' past it. */
 function readBody(req: Request, maxBytes: number): Promise<Buffer | 'too-large'> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    req.resume(); // discard without buffering; the connection closes after the 413
-    return Promise.resolve('too-large');
-  }
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve('too-large');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -99,7 +125,6 @@ function readBody(req: Request, maxBytes: number): Promise<Buffer | 'too-large'>
       size += chunk.length;
       if (size > maxBytes) {
         req.off('data', onData);
-        req.resume();
         resolve('too-large');
         return;
       }

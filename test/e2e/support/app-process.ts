@@ -48,18 +48,19 @@ const SERVICE_VARIABLES = [
  * `vars` (an `undefined` value removes the variable).
  */
 export function serviceEnv(vars: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (SERVICE_VARIABLES.includes(name) || name.startsWith('TEST_') || name === 'NODE_TEST_CONTEXT')
-      delete env[name];
-  }
-  env.LOG_FORMAT = 'json';
-  env.ALLOW_PRIVATE_ADDRESSES = 'true';
-  for (const [name, value] of Object.entries(vars)) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
-  return env;
+  const defaults = { LOG_FORMAT: 'json', ALLOW_PRIVATE_ADDRESSES: 'true' };
+  const inherited = Object.entries(process.env).filter(
+    ([name]) =>
+      !SERVICE_VARIABLES.includes(name) &&
+      !name.startsWith('TEST_') &&
+      name !== 'NODE_TEST_CONTEXT',
+  );
+  const merged: Record<string, string | undefined> = {
+    ...Object.fromEntries(inherited),
+    ...defaults,
+    ...vars,
+  };
+  return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined));
 }
 
 /** Every service process still running, killed if the test process exits without stopping it. */
@@ -117,7 +118,7 @@ export class AppProcess {
     return this.child.pid;
   }
 
-  get running(): boolean {
+  isRunning(): boolean {
     return this.exitInfo === undefined;
   }
 
@@ -155,11 +156,13 @@ export class AppProcess {
     for (;;) {
       const found = this.findLogs(pattern).find(where);
       if (found !== undefined) return found;
-      if (!this.running) {
+      if (!this.isRunning()) {
         throw new Error(`the service exited before logging ${String(pattern)}\n${this.tail()}`);
       }
       if (Date.now() > deadline) {
-        throw new Error(`no log line matching ${String(pattern)} within ${timeoutMs} ms\n${this.tail()}`);
+        throw new Error(
+          `no log line matching ${String(pattern)} within ${timeoutMs} ms\n${this.tail()}`,
+        );
       }
       await sleep(20);
     }
@@ -179,7 +182,7 @@ export class AppProcess {
     const deadline = this.startedAt + timeoutMs;
     let last = 'no answer';
     while (Date.now() < deadline) {
-      if (!this.running) {
+      if (!this.isRunning()) {
         throw new Error(`the service exited before it was ready\n${this.tail()}`);
       }
       try {
@@ -218,7 +221,7 @@ export class AppProcess {
    * after `timeoutMs` gets SIGKILL (and the result then says so).
    */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<ExitInfo> {
-    if (!this.running) throw new Error(`the service had already exited\n${this.tail()}`);
+    if (!this.isRunning()) throw new Error(`the service had already exited\n${this.tail()}`);
     const sent = Date.now();
     this.child.kill(signal);
     let timer: NodeJS.Timeout | undefined;
@@ -227,7 +230,7 @@ export class AppProcess {
     });
     await Promise.race([this.exited, timedOut]);
     clearTimeout(timer);
-    if (this.running) {
+    if (this.isRunning()) {
       this.child.kill('SIGKILL');
       await this.exited;
     }
@@ -241,7 +244,7 @@ export class AppProcess {
 
   /** For `after`: kills the process if it still runs and waits for it. Never throws. */
   async dispose(): Promise<void> {
-    if (this.running) {
+    if (this.isRunning()) {
       this.child.kill('SIGKILL');
       await this.exited;
     }
@@ -335,7 +338,7 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** The `code` of a (possibly wrapped, as fetch does) Node error, or its message. */
-export function errorCode(err: unknown): string {
+function errorCode(err: unknown): string {
   let current: unknown = err;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
     const code = (current as NodeJS.ErrnoException).code;
