@@ -84,6 +84,27 @@ async function cpuShare(fn: () => Promise<void>): Promise<number> {
   return (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
 }
 
+/** While the backend is down: little CPU, a few log lines. */
+async function expectQuietOutage(h: Harness, backend: string): Promise<void> {
+  const share = await cpuShare(() => new Promise((r) => setTimeout(r, OUTAGE_MS)));
+  assert.ok(share < 0.25, `CPU while ${backend} is down: ${(share * 100).toFixed(0)}%`);
+  assert.ok(h.lines.length <= 4, `log lines while down: ${h.lines.length}\n${h.lines.join('\n')}`);
+}
+
+/** Once the backend is back: enqueueing works again and the same worker processes the message. */
+async function expectRecovery(h: Harness, timeoutMs: number): Promise<void> {
+  const enqueued = async (): Promise<boolean> => {
+    try {
+      await h.sut.enqueue('after');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(enqueued, timeoutMs, 'enqueue to work again');
+  await waitFor(() => h.received.includes('after'), timeoutMs, 'the worker to resume');
+}
+
 describe('queue backend outage', () => {
   const cleanups: (() => Promise<void>)[] = [];
   after(async () => {
@@ -126,27 +147,9 @@ describe('queue backend outage', () => {
     await waitFor(() => h.received.includes('before'), 5_000, 'the first message');
 
     redis.kill('SIGKILL');
-    const share = await cpuShare(() => new Promise((r) => setTimeout(r, OUTAGE_MS)));
-    assert.ok(share < 0.25, `CPU while Redis is down: ${(share * 100).toFixed(0)}%`);
-    assert.ok(
-      h.lines.length <= 4,
-      `log lines while down: ${h.lines.length}\n${h.lines.join('\n')}`,
-    );
-
+    await expectQuietOutage(h, 'Redis');
     redis = startRedis();
-    await waitFor(
-      async () => {
-        try {
-          await h.sut.enqueue('after');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      15_000,
-      'enqueue to work again',
-    );
-    await waitFor(() => h.received.includes('after'), 15_000, 'the worker to resume');
+    await expectRecovery(h, 15_000);
   });
 
   it('Postgres backend: bounded backoff while down, and the worker resumes when it is back', async () => {
@@ -169,26 +172,8 @@ describe('queue backend outage', () => {
     await waitFor(() => h.received.includes('before'), 5_000, 'the first message');
 
     await db.stop();
-    const share = await cpuShare(() => new Promise((r) => setTimeout(r, OUTAGE_MS)));
-    assert.ok(share < 0.25, `CPU while Postgres is down: ${(share * 100).toFixed(0)}%`);
-    assert.ok(
-      h.lines.length <= 4,
-      `log lines while down: ${h.lines.length}\n${h.lines.join('\n')}`,
-    );
-
+    await expectQuietOutage(h, 'Postgres');
     db = await startEmbeddedPostgres({ dataDir, port, log: () => undefined });
-    await waitFor(
-      async () => {
-        try {
-          await h.sut.enqueue('after');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      20_000,
-      'enqueue to work again',
-    );
-    await waitFor(() => h.received.includes('after'), 20_000, 'the worker to resume');
+    await expectRecovery(h, 20_000);
   });
 });
