@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'helm/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'helm/**', 'vendor/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
