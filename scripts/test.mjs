@@ -11,8 +11,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 
 const tiers = [
@@ -67,6 +68,15 @@ if (!process.env.DATABASE_URL) {
   embedded = await startEmbeddedPostgres({ dataDir, log: () => {} });
   embedded.dataDir = dataDir;
   env.TEST_DATABASE_URL = embedded.url;
+  // Interrupted runs still stop the cluster (it runs detached) and remove its directory.
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      void embedded
+        .stop()
+        .then(() => rm(embedded.dataDir, { recursive: true, force: true }))
+        .finally(() => process.exit(130));
+    });
+  }
   console.log(`# embedded Postgres for this run at ${embedded.url}`);
 } else {
   env.TEST_DATABASE_URL = process.env.DATABASE_URL;

@@ -16,7 +16,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config.logLevel),
+        LoggingModule.forRoot(config.logLevel, config.logFormat),
         DatabaseModule.forRoot(),
         QueueModule.forRoot(config),
         FederationModule.forRoot(config),

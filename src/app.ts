@@ -15,6 +15,9 @@ import { federationMiddleware, MAX_BODY_BYTES } from './federation/federation.mi
 import { FEDERATION } from './federation/federation.tokens.js';
 import { HTTP_LOGGER } from './logging/logging.module.js';
 
+/** How long requests in flight may take once shutdown begins. */
+const HTTP_DRAIN_MS = 2_000;
+
 /** Paths Nest serves itself; everything else is offered to Fedify first. */
 const NEST_PATHS = ['/api/', '/health/'];
 
@@ -46,14 +49,17 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  let stopping = false;
+  app.use(
+    (_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+      // Once shutdown has begun, keep-alive connections close after their current response.
+      if (stopping) res.setHeader('Connection', 'close');
+      next();
+    },
+  );
   app.use(app.get<HttpLogger>(HTTP_LOGGER));
   const federation = app.get<Federation<void>>(FEDERATION);
-  app.use(
-    federationMiddleware(federation, {
-      protocol: config.publicUrl.protocol === 'https:' ? 'https:' : 'http:',
-      skip: NEST_PATHS,
-    }),
-  );
+  app.use(federationMiddleware(federation, { origin: config.publicUrl.origin, skip: NEST_PATHS }));
   app.use('/api', express.json({ limit: MAX_BODY_BYTES }));
   await app.listen(config.port);
   const server: Server = app.getHttpServer();
@@ -62,13 +68,23 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
     context: app,
     server,
     close: async () => {
-      // Stop accepting connections first; requests in flight still complete.
-      await new Promise<void>((resolve) => {
+      // Stop accepting connections; requests in flight get HTTP_DRAIN_MS to complete.
+      stopping = true;
+      const closed = new Promise<void>((resolve) => {
         server.close(() => {
           resolve();
         });
-        server.closeIdleConnections();
       });
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        closed,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, HTTP_DRAIN_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      server.closeAllConnections();
       await app.close();
     },
   };

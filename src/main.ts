@@ -1,19 +1,20 @@
-import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config/config.js';
-import { prepareRuntime } from './config/runtime.js';
+import { type App, createApp } from './app.js';
+import { type AppConfig, ConfigError, loadConfig } from './config/config.js';
+import { prepareRuntime, type Runtime } from './config/runtime.js';
 import { runMigrations } from './database/data-source.js';
-import { queueSchema } from './queue/connection.js';
 import { routeFedifyLogs } from './logging/fedify-logs.js';
 import { rootLogger } from './logging/logger.js';
+import { queueSchema } from './queue/connection.js';
 
 /**
  * The process: validate configuration, start what zero-config mode needs (embedded Postgres,
  * generated secret), migrate, start Nest for `ROLE`, and on SIGTERM/SIGINT shut down in order —
  * HTTP stops accepting, queue workers drain, Nest closes its connections, the embedded database
- * stops last — then exit 0.
+ * stops last — then exit 0. A signal during boot waits for boot to finish, under the same
+ * deadline; past the deadline the embedded database is still stopped before exiting 1.
  */
-async function main(): Promise<void> {
-  let config;
+function main(): void {
+  let config: AppConfig;
   try {
     config = loadConfig(process.env);
   } catch (err) {
@@ -21,22 +22,17 @@ async function main(): Promise<void> {
     process.stderr.write(`${err.message}\n`);
     process.exit(78); // EX_CONFIG
   }
-  const root = rootLogger(config.logLevel);
+  const root = rootLogger(config.logLevel, config.logFormat);
   routeFedifyLogs(root, config.logLevel);
   const log = root.child({ context: 'Boot' });
-  const started = Date.now();
 
-  let shutdownRequested: NodeJS.Signals | undefined;
-  const early = (signal: NodeJS.Signals): void => {
-    shutdownRequested = signal;
-  };
-  process.once('SIGTERM', early).once('SIGINT', early);
-
-  const runtime = await prepareRuntime(config, (m) => {
-    log.info(m);
-  });
-  let app;
-  try {
+  let runtime: Runtime | undefined;
+  let app: App | undefined;
+  const boot = (async (): Promise<void> => {
+    const started = Date.now();
+    runtime = await prepareRuntime(config, (m) => {
+      log.info(m);
+    });
     if (config.runMigrations) {
       const applied = await runMigrations(runtime.config.databaseUrl, {
         queueSchema: queueSchema(config),
@@ -44,21 +40,17 @@ async function main(): Promise<void> {
       if (applied.length > 0) log.info({ applied }, `applied ${applied.length} migration(s)`);
     }
     app = await createApp(runtime.config);
-  } catch (err) {
-    log.fatal({ err }, 'boot failed');
-    await runtime.stop();
-    throw err;
-  }
-  log.info(
-    {
-      role: config.role,
-      port: app.server ? config.port : undefined,
-      queues: config.redisUrl === undefined ? 'postgres' : 'redis',
-      database: runtime.config.embeddedDatabase ? 'embedded' : 'external',
-      ms: Date.now() - started,
-    },
-    `ready (${config.role}) as ${config.publicUrl.origin}`,
-  );
+    log.info(
+      {
+        role: config.role,
+        port: app.server ? config.port : undefined,
+        queues: config.redisUrl === undefined ? 'postgres' : 'redis',
+        database: runtime.config.embeddedDatabase ? 'embedded' : 'external',
+        ms: Date.now() - started,
+      },
+      `ready (${config.role}) as ${config.publicUrl.origin}`,
+    );
+  })();
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
@@ -67,18 +59,19 @@ async function main(): Promise<void> {
     log.info(`${signal} received; shutting down`);
     const deadline = setTimeout(() => {
       log.error(`shutdown did not finish within ${config.shutdownTimeoutMs} ms; exiting`);
-      process.exit(1);
+      void (runtime?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
     }, config.shutdownTimeoutMs);
     deadline.unref();
     let code = 0;
     try {
-      await app.close();
+      await boot.catch(() => undefined); // a failed boot is reported (and exits) below
+      await app?.close();
     } catch (err) {
       code = 1;
       log.error({ err }, 'error while closing the application');
     }
     try {
-      await runtime.stop();
+      await runtime?.stop();
     } catch (err) {
       code = 1;
       log.error({ err }, 'error while stopping the embedded database');
@@ -86,14 +79,16 @@ async function main(): Promise<void> {
     log.info('shutdown complete');
     process.exit(code);
   };
-  process.off('SIGTERM', early).off('SIGINT', early);
-  process.on('SIGTERM', (s) => void shutdown(s)).on('SIGINT', (s) => void shutdown(s));
-  if (shutdownRequested) await shutdown(shutdownRequested);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void shutdown(signal);
+  };
+  process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
+
+  boot.catch(async (err: unknown) => {
+    log.fatal({ err }, 'boot failed');
+    await runtime?.stop().catch(() => undefined);
+    process.exit(1);
+  });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
-});
+main();

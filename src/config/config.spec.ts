@@ -96,6 +96,23 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses split roles on the embedded database, which serves one process', () => {
+    assert.match(problemsOf({ ROLE: 'web' })[0] ?? '', /^ROLE=web needs DATABASE_URL/);
+    assert.equal(
+      loadConfig({ ROLE: 'worker', DATABASE_URL: 'postgres://db/b', SECRET_KEY: 'k'.repeat(32) })
+        .role,
+      'worker',
+    );
+  });
+
+  it('wants a database number as the REDIS_URL path', () => {
+    assert.match(problemsOf({ REDIS_URL: 'redis://cache/queues' })[0] ?? '', /^REDIS_URL path/);
+    assert.equal(
+      loadConfig({ REDIS_URL: 'redis://cache:6379/3' }).redisUrl,
+      'redis://cache:6379/3',
+    );
+  });
+
   it('accepts bracketed IPv6 Kafka brokers', () => {
     assert.deepEqual(loadConfig({ KAFKA_BROKERS: '[::1]:9092' }).kafkaBrokers, ['[::1]:9092']);
   });

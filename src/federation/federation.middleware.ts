@@ -6,8 +6,9 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Options for {@link federationMiddleware}. */
 export interface FederationMiddlewareOptions {
-  /** Scheme used to rebuild the request URL (the proxy in front terminates TLS). */
-  readonly protocol: 'http:' | 'https:';
+  /** The public origin (`PUBLIC_URL`): request URLs are rebuilt on it, never on the Host header
+   * or an absolute-form request target, which the client chooses. */
+  readonly origin: string;
   /** Path prefixes that are not Fedify's and pass straight to Nest. */
   readonly skip: readonly string[];
   readonly maxBodyBytes?: number;
@@ -29,13 +30,13 @@ export function federationMiddleware(
       next();
       return;
     }
-    handle(federation, options.protocol, maxBytes, req, res, next).catch(next);
+    handle(federation, options.origin, maxBytes, req, res, next).catch(next);
   };
 }
 
 async function handle(
   federation: Federation<void>,
-  protocol: string,
+  origin: string,
   maxBytes: number,
   req: Request,
   res: Response,
@@ -46,7 +47,10 @@ async function handle(
   if (hasBody) {
     const read = await readBody(req, maxBytes);
     if (read === 'too-large') {
-      discardRest(req);
+      const declared = Number(req.headers['content-length']);
+      const drained = declared > DISCARD_MAX_BYTES ? false : await discardRest(req);
+      // Past the discard bounds, answer and hang up; the client may or may not read it.
+      if (!drained) res.set('Connection', 'close');
       res
         .status(413)
         .json({ error: 'payload_too_large', message: `request body exceeds ${maxBytes} bytes` });
@@ -55,17 +59,11 @@ async function handle(
     body = read;
   }
 
-  const url = new URL(req.originalUrl, `${protocol}//${req.headers.host ?? 'localhost'}`);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  const request = toFetchRequest(req, origin, body);
+  if (request === undefined) {
+    res.status(400).json({ error: 'bad_request', message: 'unsupported request target or method' });
+    return;
   }
-  const request = new Request(url, {
-    method: req.method,
-    headers,
-    ...(body === undefined ? {} : { body: new Uint8Array(body) }),
-  });
 
   // Fedify calls these for requests that are not its own; the marker hands them on to Nest.
   const notOurs = new Response(null, { status: 404 });
@@ -85,33 +83,65 @@ async function handle(
   res.end(Buffer.from(await response.arrayBuffer()));
 }
 
-/** How long, and how much, of a rejected upload is read and thrown away before hanging up. */
+/** The Fetch API request for `req`, or `undefined` when it cannot be one (absolute-form target,
+ * a method such as TRACE or CONNECT, malformed headers). */
+function toFetchRequest(
+  req: Request,
+  origin: string,
+  body: Buffer | undefined,
+): globalThis.Request | undefined {
+  if (!req.originalUrl.startsWith('/')) return undefined;
+  try {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+    }
+    return new globalThis.Request(new URL(req.originalUrl, origin), {
+      method: req.method,
+      headers,
+      ...(body === undefined ? {} : { body: new Uint8Array(body) }),
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long, and how much, of a rejected upload is read and thrown away. */
 const DISCARD_MS = 10_000;
 const DISCARD_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
- * Reads and throws away the rest of a rejected body, so the client, still sending, gets to read
- * the 413 (closing at once makes the kernel reset the connection and the client sees a network
- * error, then retries). Bounded: past {@link DISCARD_MAX_BYTES} or {@link DISCARD_MS} the socket
- * is destroyed. Nothing is buffered meanwhile.
+ * Reads the rest of a rejected body and throws it away, resolving `true` once the client has sent
+ * it all, or `false` past {@link DISCARD_MAX_BYTES} or {@link DISCARD_MS}. Answering while the
+ * client is still sending makes a lost 413 likely (its writes meet a closed or reset connection,
+ * it sees a network error and retries), so the 413 goes out after the body. Nothing is buffered.
  */
-function discardRest(req: Request): void {
-  let discarded = 0;
-  const timer = setTimeout(() => {
-    req.socket.destroy();
-  }, DISCARD_MS);
-  timer.unref();
-  req.on('data', (chunk: Buffer) => {
-    discarded += chunk.length;
-    if (discarded > DISCARD_MAX_BYTES) req.socket.destroy();
+function discardRest(req: Request): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let discarded = 0;
+    const finish = (drained: boolean): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      resolve(drained);
+    };
+    const timer = setTimeout(() => {
+      finish(false);
+    }, DISCARD_MS);
+    const onData = (chunk: Buffer): void => {
+      discarded += chunk.length;
+      if (discarded > DISCARD_MAX_BYTES) finish(false);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      finish(true);
+    });
+    req.once('close', () => {
+      finish(req.complete);
+    });
+    req.resume();
   });
-  req.once('end', () => {
-    clearTimeout(timer);
-  });
-  req.once('close', () => {
-    clearTimeout(timer);
-  });
-  req.resume();
 }
 
 /** Reads the body up to `maxBytes`; stops reading and reports 'too-large' past it. */

@@ -75,7 +75,7 @@ export class PostgresKvStore implements KvStore {
     for (;;) {
       const page = await this.db.query(
         `SELECT key, value FROM ${TABLE}
-         WHERE ($1::int = 0 OR key[1:$1] = $2::text[])
+         WHERE ($1::int = 0 OR (key >= $2::text[] AND key[1:$1] = $2::text[]))
            AND (expires_at IS NULL OR expires_at > now())
            AND ($3::text[] IS NULL OR key > $3::text[])
          ORDER BY key LIMIT ${LIST_PAGE}`,

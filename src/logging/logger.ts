@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
-import type { LogLevel } from '../config/config.js';
+import type { LogFormat, LogLevel } from '../config/config.js';
 
 const REQUEST_ID_HEADER = 'x-request-id';
 const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -11,8 +11,8 @@ const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
  * Where log lines go: JSON lines on stdout, or the same records pretty-printed when stdout is a
  * terminal (`LOG_FORMAT=json` forces JSON there too).
  */
-export function logDestination(): DestinationStream {
-  const wantsPretty = process.stdout.isTTY && process.env.LOG_FORMAT !== 'json';
+export function logDestination(format: LogFormat): DestinationStream {
+  const wantsPretty = format === 'auto' && process.stdout.isTTY;
   return wantsPretty
     ? pretty({
         colorize: true,
@@ -24,8 +24,8 @@ export function logDestination(): DestinationStream {
 }
 
 /** A plain pino logger for what is not Nest's: boot (embedded Postgres, migrations), Fedify. */
-export function rootLogger(level: LogLevel): PinoLogger {
-  return pino({ level, base: null }, logDestination());
+export function rootLogger(level: LogLevel, format: LogFormat): PinoLogger {
+  return pino({ level, base: null }, logDestination(format));
 }
 
 /**

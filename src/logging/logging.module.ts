@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { type HttpLogger, type Options, pinoHttp } from 'pino-http';
-import type { LogLevel } from '../config/config.js';
+import type { LogFormat, LogLevel } from '../config/config.js';
 import { logDestination, requestId } from './logger.js';
 
 /** Injection token of the pino-http middleware; mounted first, before Fedify's middleware. */
@@ -15,9 +15,9 @@ export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
  */
 @Module({})
 export class LoggingModule {
-  static forRoot(level: LogLevel): DynamicModule {
+  static forRoot(level: LogLevel, format: LogFormat): DynamicModule {
     const options: Options = {
-      logger: pino({ level }, logDestination()),
+      logger: pino({ level }, logDestination(format)),
       genReqId: requestId,
       autoLogging: { ignore: (req) => req.url?.startsWith('/health/') ?? false },
       serializers: {

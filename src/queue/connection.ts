@@ -13,6 +13,7 @@ export interface PostgresQueueConnection {
   readonly connectionString: string;
   readonly schema: string;
   readonly max: number;
+  readonly connectionTimeoutMillis: number;
 }
 
 /** Schema of BullMQ's tables when queues live in Postgres. */
@@ -45,7 +46,12 @@ export function queueConnection(
     return {
       backend: 'postgres',
       prefix,
-      connection: { connectionString: databaseUrl, schema: options.schema ?? QUEUE_SCHEMA, max: 4 },
+      connection: {
+        connectionString: databaseUrl,
+        schema: options.schema ?? QUEUE_SCHEMA,
+        max: 4,
+        connectionTimeoutMillis: 5_000,
+      },
     };
   }
   const url = new URL(config.redisUrl);
@@ -62,6 +68,9 @@ export function queueConnection(
       ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
       // Workers block on Redis; BullMQ requires this to be null for them.
       maxRetriesPerRequest: null,
+      // While Redis is unreachable, commands fail at once instead of waiting in memory: an inbox
+      // POST gets a 5xx (the sender retries), a readiness probe says down, shutdown is not held.
+      enableOfflineQueue: false,
       retryStrategy: reconnectDelay,
     },
   };

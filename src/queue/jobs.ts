@@ -25,9 +25,3 @@ export interface JobMap {
 }
 
 export type JobName = keyof JobMap;
-
-/** Which queue each job goes to. */
-export const JOB_QUEUE = {
-  'fedify.message': undefined, // one of the three Fedify queues, chosen by Fedify
-  'maintenance.purge-kv': QueueName.maintenance,
-} as const satisfies Record<JobName, QueueName | undefined>;

@@ -26,10 +26,4 @@ export class RateLimitedLog {
     this.last.set(key, now);
     this.write(count > 0 ? `${message} (${count} similar suppressed)` : message);
   }
-
-  /** Forgets `key`, so its next error is logged at once (call it when the connection is back). */
-  reset(key: string): void {
-    this.last.delete(key);
-    this.suppressed.delete(key);
-  }
 }

@@ -13,7 +13,7 @@ import {
   postmasterPids,
   REPO_ROOT,
 } from './support/app-process.js';
-import { keepSendingAfterEarlyResponse, postBody, type RawResponse } from './support/http.js';
+import { declareAndWait, postBody, type RawResponse } from './support/http.js';
 
 const NODEINFO_21 = 'http://nodeinfo.diaspora.software/ns/schema/2.1';
 const TWO_MIB = 2 * 1024 * 1024;
@@ -149,10 +149,23 @@ void describe('zero-config (embedded Postgres, no Redis, no Kafka)', () => {
     assert.equal(running().isRunning(), true);
   });
 
-  void it('after an early 413 it keeps reading until the client is done, so the 413 is not lost', async () => {
-    const outcome = await keepSendingAfterEarlyResponse({ port, path: '/inbox', bytes: TWO_MIB });
+  void it('a client that sends everything before reading still gets its 413 (fetch, 20 times)', async () => {
+    const body = new Uint8Array(TWO_MIB);
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/inbox`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/activity+json' },
+        body,
+      });
+      assert.equal(res.status, 413);
+      await res.arrayBuffer();
+    }
+  });
+
+  void it('answers a declared 20 MiB body at once with 413 and closes, reading none of it', async () => {
+    const outcome = await declareAndWait({ port, path: '/inbox', declaredBytes: 20 * 1024 * 1024 });
     assert.match(outcome.statusLine, /^HTTP\/1\.1 413 /);
-    assert.equal(outcome.afterResponse, 'clean');
+    assert.match(outcome.head, /\r\nconnection: close\r\n/i);
   });
 
   void it('echoes X-Request-Id and logs it as req.id in the access log', async () => {

@@ -78,90 +78,46 @@ export function postBody(options: PostBodyOptions): Promise<RawResponse> {
   });
 }
 
-/** What {@link keepSendingAfterEarlyResponse} saw. */
-export interface EarlyResponseOutcome {
-  /** Status line of the early response, e.g. `HTTP/1.1 413 Payload Too Large`. */
+/** The head of a response to a request whose body was declared but never sent. */
+export interface DeclaredOnlyOutcome {
   readonly statusLine: string;
-  /** `clean` when the rest of the body went out and the connection closed without error. */
-  readonly afterResponse: string;
+  readonly head: string;
 }
 
 /**
- * Declares a body of `bytes` bytes, sends the first 64 KiB, reads the server's (early) response
- * in full, waits for the server's FIN (or 300 ms), and only then sends the rest of the body — what a client that does not watch for early
- * responses (fetch/undici, most fediverse servers) does when the response is quick. A server that
- * closes at once turns those bytes into a TCP reset (EPIPE/ECONNRESET here); one that keeps reading
- * until the client is done (RFC 9112 §9.6) lets the upload finish and closes cleanly.
+ * Sends only a request head declaring `declaredBytes` of body, then waits for the response head:
+ * a server that rejects by size must answer without waiting for the body.
  */
-export function keepSendingAfterEarlyResponse(options: {
+export function declareAndWait(options: {
   readonly port: number;
   readonly path: string;
-  readonly bytes: number;
+  readonly declaredBytes: number;
   readonly timeoutMs?: number;
-}): Promise<EarlyResponseOutcome> {
+}): Promise<DeclaredOnlyOutcome> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port: options.port, host: '127.0.0.1', allowHalfOpen: true });
-    let received = Buffer.alloc(0);
-    let statusLine: string | undefined;
-    let failure: string | undefined;
+    const socket = connect({ port: options.port, host: '127.0.0.1' });
+    let received = '';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no outcome within ${options.timeoutMs ?? 10_000} ms`));
-    }, options.timeoutMs ?? 10_000);
-
-    const sendRest = (): void => {
-      let sent = CHUNK.length;
-      const next = (): void => {
-        if (socket.destroyed) return;
-        if (sent >= options.bytes) {
-          socket.end();
-          return;
-        }
-        const chunk = CHUNK.subarray(0, Math.min(CHUNK.length, options.bytes - sent));
-        sent += chunk.length;
-        socket.write(chunk, () => {
-          setImmediate(next);
-        });
-      };
-      next();
-    };
-
-    socket.on('data', (data: Buffer) => {
-      if (statusLine !== undefined) return;
-      received = Buffer.concat([received, data]);
-      const text = received.toString('latin1');
-      const headEnd = text.indexOf('\r\n\r\n');
-      if (headEnd < 0) return;
-      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, headEnd))?.[1]);
-      if (!Number.isFinite(length) || received.length < headEnd + 4 + length) return;
-      statusLine = text.slice(0, text.indexOf('\r\n'));
-      // Give a closing server time to close (its FIN, then a moment); a server that keeps the
-      // connection open gets the rest after a short pause.
-      const pause = setTimeout(sendRest, 300);
-      socket.once('end', () => {
-        clearTimeout(pause);
-        setTimeout(sendRest, 50);
-      });
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      failure ??= err.code ?? err.message;
-    });
-    socket.on('close', () => {
+      reject(new Error(`no response head within ${options.timeoutMs ?? 5_000} ms`));
+    }, options.timeoutMs ?? 5_000);
+    socket.setEncoding('latin1');
+    socket.on('data', (data: string) => {
+      received += data;
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
       clearTimeout(timer);
-      if (statusLine === undefined) {
-        reject(new Error(`connection closed before a response (${failure ?? 'no error'})`));
-        return;
-      }
-      resolve({ statusLine, afterResponse: failure ?? 'clean' });
+      socket.destroy();
+      const head = received.slice(0, end + 2);
+      resolve({ statusLine: head.slice(0, head.indexOf('\r\n')), head });
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
     });
     socket.write(
-      Buffer.concat([
-        Buffer.from(
-          `POST ${options.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
-            `Content-Type: application/activity+json\r\nContent-Length: ${options.bytes}\r\n\r\n`,
-        ),
-        CHUNK,
-      ]),
+      `POST ${options.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+        `Content-Type: application/activity+json\r\nContent-Length: ${options.declaredBytes}\r\n\r\n`,
     );
   });
 }
