@@ -8,6 +8,7 @@
 // temporary directory, and handed to the tests as TEST_DATABASE_URL. REDIS_URL, when set, adds
 // the Redis variants of the queue tests; without it they run on BullMQ's Postgres backend only.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -58,7 +59,11 @@ async function run(files, env, tapFile) {
 }
 
 const filter = process.argv[2];
-const all = (await walk(join(dist, 'src'))).concat(await walk(join(dist, 'test'))).sort();
+// Only compiled files whose source still exists: tsc leaves outputs of deleted or renamed files.
+const all = (await walk(join(dist, 'src')))
+  .concat(await walk(join(dist, 'test')))
+  .filter((f) => existsSync(join(root, relative(dist, f)).replace(/\.js$/, '.ts')))
+  .sort();
 const env = { ...process.env, NODE_ENV: 'test' };
 
 let embedded;
