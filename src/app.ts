@@ -2,13 +2,13 @@ import 'reflect-metadata';
 import './federation/node-compat.js';
 import type { Server } from 'node:http';
 import type { Federation } from '@fedify/fedify';
-import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { Logger } from 'nestjs-pino';
 import type { HttpLogger } from 'pino-http';
 import { AppModule } from './app.module.js';
+import { settleWithin } from './common/settle-within.js';
 import { servesHttp } from './config/config.js';
 import type { RuntimeConfig } from './config/runtime.js';
 import { federationMiddleware, MAX_BODY_BYTES } from './federation/federation.middleware.js';
@@ -21,9 +21,8 @@ const HTTP_DRAIN_MS = 2_000;
 /** Paths Nest serves itself; everything else is offered to Fedify first. */
 const NEST_PATHS = ['/api/', '/health/'];
 
-/** A started service: the Nest context and, for `web`/`all`, its HTTP server. */
+/** A started service: for `web`/`all`, its HTTP server. */
 export interface App {
-  readonly context: INestApplicationContext;
   readonly server: Server | undefined;
   /** Stops taking new work, drains, and closes everything Nest owns. */
   close(): Promise<void>;
@@ -39,7 +38,7 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
     const context = await NestFactory.createApplicationContext(module, { bufferLogs: true });
     context.useLogger(context.get(Logger));
     await context.init();
-    return { context, server: undefined, close: () => context.close() };
+    return { server: undefined, close: () => context.close() };
   }
 
   const app = await NestFactory.create<NestExpressApplication>(module, {
@@ -65,7 +64,6 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
   const server: Server = app.getHttpServer();
 
   return {
-    context: app,
     server,
     close: async () => {
       // Stop accepting connections; requests in flight get HTTP_DRAIN_MS to complete.
@@ -76,14 +74,7 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
         });
       });
       server.closeIdleConnections();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        closed,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, HTTP_DRAIN_MS);
-        }),
-      ]);
-      clearTimeout(timer);
+      await settleWithin(closed, HTTP_DRAIN_MS);
       server.closeAllConnections();
       await app.close();
     },

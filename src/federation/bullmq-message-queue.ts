@@ -6,6 +6,7 @@ import type {
   MessageQueueListenOptions,
 } from '@fedify/fedify';
 import type { Job, JobsOptions, JobType } from 'bullmq';
+import { settleWithin } from '../common/settle-within.js';
 import type { JobMap } from '../queue/jobs.js';
 
 const JOB_NAME = 'fedify.message';
@@ -126,14 +127,9 @@ function jobOptions(options: MessageQueueEnqueueOptions | undefined): JobsOption
  * makes a later forced one wait for it.)
  */
 async function closeWithin(worker: WorkerLike, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
-  });
   try {
-    await Promise.race([worker.pause(), timedOut]);
+    await settleWithin(worker.pause(), timeoutMs);
   } finally {
-    clearTimeout(timer);
     await worker.close(true);
   }
 }

@@ -11,7 +11,7 @@ import { PG_POOL } from '../database/database.module.js';
 import { QUEUE_CONNECTION } from '../queue/queue.module.js';
 import type { QueueConnection } from '../queue/connection.js';
 import { QueueName } from '../queue/jobs.js';
-import { queueErrors } from '../queue/queue-errors.js';
+import { logWorkerError } from '../queue/queue-errors.js';
 import { BullMqMessageQueue } from './bullmq-message-queue.js';
 import { FEDERATION, FEDIFY_KV } from './federation.tokens.js';
 import { FederationWorker } from './federation.worker.js';
@@ -56,7 +56,7 @@ export class FederationModule {
               }),
             drainTimeoutMs: Math.floor(cfg.shutdownTimeoutMs / 2),
             onError: (error) => {
-              queueErrors.log(`worker:${queue.name}`, `worker ${queue.name}: ${error.message}`);
+              logWorkerError(queue.name, error);
             },
           });
         // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- Fedify's "no context data"

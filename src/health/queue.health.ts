@@ -2,6 +2,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
+import { settleWithin } from '../common/settle-within.js';
 import { QueueName } from '../queue/jobs.js';
 
 const TIMEOUT_MS = 2_000;
@@ -16,21 +17,11 @@ export class QueueHealthIndicator {
 
   async check(key = 'queue'): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.queue.getJobCounts('waiting'),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => {
-            reject(new Error(`no answer within ${TIMEOUT_MS} ms`));
-          }, TIMEOUT_MS);
-        }),
-      ]);
-      return indicator.up();
+      if (await settleWithin(this.queue.getJobCounts('waiting'), TIMEOUT_MS)) return indicator.up();
+      return indicator.down({ message: `no answer within ${TIMEOUT_MS} ms` });
     } catch (err) {
       return indicator.down({ message: err instanceof Error ? err.message : String(err) });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -11,6 +11,11 @@ export const queueErrors = new RateLimitedLog((message) => {
   logger.warn(message);
 });
 
+/** Logs a worker's error, rate-limited per queue. */
+export function logWorkerError(queueName: string, error: Error): void {
+  queueErrors.log(`worker:${queueName}`, `worker ${queueName}: ${error.message}`);
+}
+
 /**
  * Listens for errors on every queue. A BullMQ queue or worker without an `error` listener prints
  * each failure's full stack to stderr, many times a second while its backend is down.
@@ -33,6 +38,6 @@ export class QueueErrorReporter implements OnModuleInit {
 export abstract class AppWorkerHost extends WorkerHost {
   @OnWorkerEvent('error')
   onWorkerError(error: Error): void {
-    queueErrors.log(`worker:${this.worker.name}`, `worker ${this.worker.name}: ${error.message}`);
+    logWorkerError(this.worker.name, error);
   }
 }
