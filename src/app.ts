@@ -13,6 +13,9 @@ import { servesHttp } from './config/config.js';
 import type { RuntimeConfig } from './config/runtime.js';
 import { federationMiddleware, MAX_BODY_BYTES } from './federation/federation.middleware.js';
 import { FEDERATION } from './federation/federation.tokens.js';
+import { ActorsService } from './actors/actors.service.js';
+import { FollowerRepository } from './followers/follower.repository.js';
+import { cachedLookup } from './common/cached-lookup.js';
 import { HTTP_LOGGER } from './logging/logging.module.js';
 
 /** How long requests in flight may take once shutdown begins. */
@@ -58,7 +61,17 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
   );
   app.use(app.get<HttpLogger>(HTTP_LOGGER));
   const federation = app.get<Federation<void>>(FEDERATION);
-  app.use(federationMiddleware(federation, { origin: config.publicUrl.origin, skip: NEST_PATHS }));
+  const actors = app.get(ActorsService);
+  const followers = app.get(FollowerRepository);
+  const customDomains = cachedLookup(async () => new Set(await actors.customDomains()), 30_000);
+  app.use(
+    federationMiddleware(federation, {
+      origin: config.publicUrl.origin,
+      skip: NEST_PATHS,
+      isCustomDomain: async (hostname) => (await customDomains()).has(hostname),
+      isKnownActor: (uri) => followers.isKnown(uri),
+    }),
+  );
   app.use('/api', express.json({ limit: MAX_BODY_BYTES }));
   await app.listen(config.port);
   const server: Server = app.getHttpServer();

@@ -29,6 +29,8 @@ export interface AppConfig {
   readonly apiJwtSecret: string | undefined;
   readonly apiJwksUrl: URL | undefined;
   readonly allowPrivateAddresses: boolean;
+  /** Followers collections show only `totalItems`, never who follows. */
+  readonly hideFollowers: boolean;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   /** Run pending migrations at boot (the chart's migration job turns this off for the pods). */
@@ -176,6 +178,7 @@ export function loadConfig(env: Env): AppConfig {
     apiJwtSecret: secret('API_JWT_SECRET'),
     apiJwksUrl: url('API_JWKS_URL', ['https:', 'http:']),
     allowPrivateAddresses: bool('ALLOW_PRIVATE_ADDRESSES', false),
+    hideFollowers: bool('HIDE_FOLLOWERS', false),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: oneOf('LOG_FORMAT', ['auto', 'json'] as const, 'auto'),
     runMigrations: bool('RUN_MIGRATIONS', true),

@@ -3,10 +3,20 @@ import { fileURLToPath } from 'node:url';
 import { runMigrations as runQueueMigrations } from 'bullmq';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ActorKeyEntity } from '../actors/actor-key.entity.js';
+import { ActorEntity } from '../actors/actor.entity.js';
+import { MembershipEntity } from '../actors/membership.entity.js';
 import { FedifyKvEntity } from '../federation/fedify-kv.entity.js';
+import { FollowerEntity } from '../followers/follower.entity.js';
 
 /** Every entity of the service. The migration drift check compares these with migrations/. */
-export const ENTITIES = [FedifyKvEntity];
+export const ENTITIES = [
+  FedifyKvEntity,
+  ActorEntity,
+  ActorKeyEntity,
+  MembershipEntity,
+  FollowerEntity,
+];
 
 /** dist/ root: this file is dist/src/database/data-source.js once built. */
 const DIST_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,6 +33,9 @@ export function dataSourceOptions(
     entities: ENTITIES,
     migrations: [MIGRATIONS_GLOB],
     migrationsTableName: 'typeorm_migrations',
+    // gen_random_uuid() is built into Postgres 13+; uuid-ossp would need an extension.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
     synchronize: false,
     migrationsRun: false,
     logging: false,

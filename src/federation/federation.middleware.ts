@@ -1,5 +1,6 @@
 import type { Federation } from '@fedify/fedify';
 import type { NextFunction, Request, Response } from 'express';
+import { isInboxPath, selfDeleteActor, signedGetProblem } from './inbox-guard.js';
 
 /** Largest request body the federation endpoints accept (Mastodon's inbox limit). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -12,7 +13,22 @@ export interface FederationMiddlewareOptions {
   /** Path prefixes that are not Fedify's and pass straight to Nest. */
   readonly skip: readonly string[];
   readonly maxBodyBytes?: number;
+  /**
+   * Whether `hostname` is a publication's custom domain. On such a host only WebFinger and
+   * host-meta are answered, with the request URL on that host (so `@slug@custom.domain`
+   * resolves); any other unknown Host is treated as `origin`.
+   */
+  readonly isCustomDomain?: (hostname: string) => Promise<boolean>;
+  /** Whether a remote actor is known here (follows one of our actors). */
+  readonly isKnownActor?: (uri: string) => Promise<boolean>;
 }
+
+/** What a custom domain serves: discovery only; actors and inboxes live on `PUBLIC_URL`. */
+const CUSTOM_DOMAIN_PATHS = [
+  '/.well-known/webfinger',
+  '/.well-known/host-meta',
+  '/.well-known/host-meta.json',
+];
 
 /**
  * Hands requests to Fedify as Fetch API `Request`s with the raw body bytes, so digests and
@@ -30,19 +46,32 @@ export function federationMiddleware(
       next();
       return;
     }
-    handle(federation, options.origin, maxBytes, req, res, next).catch(next);
+    handle(federation, options, maxBytes, req, res, next).catch(next);
   };
 }
 
 async function handle(
   federation: Federation<void>,
-  origin: string,
+  options: FederationMiddlewareOptions,
   maxBytes: number,
   req: Request,
   res: Response,
   next: NextFunction,
 ): Promise<void> {
+  const origin = await originFor(req, options);
+  if (origin === null) {
+    res.status(404).json({ error: 'not_found', message: 'this host serves only WebFinger' });
+    return;
+  }
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  const signature = req.headers.signature;
+  if (!hasBody && typeof signature === 'string') {
+    const problem = signedGetProblem(signature);
+    if (problem !== null) {
+      res.status(401).json({ error: 'invalid_signature', message: problem });
+      return;
+    }
+  }
   let body: Buffer | undefined;
   if (hasBody) {
     const read = await readBody(req, maxBytes);
@@ -57,6 +86,24 @@ async function handle(
       return;
     }
     body = read;
+    if (req.method === 'POST' && isInboxPath(req.path)) {
+      // Fedify's draft-cavage check covers the path only; a query the signer did not sign is refused.
+      if (req.originalUrl.includes('?')) {
+        res.status(401).json({ error: 'invalid_signature', message: 'inbox URLs take no query' });
+        return;
+      }
+      // An actor deleting itself that we never knew: nothing to do, and nothing is fetched to
+      // check its (usually gone) key. Floods of these are common when a server shuts down.
+      const deleted = selfDeleteActor(body);
+      if (
+        deleted !== null &&
+        options.isKnownActor !== undefined &&
+        !(await options.isKnownActor(deleted))
+      ) {
+        res.status(202).end();
+        return;
+      }
+    }
   }
 
   const request = toFetchRequest(req, origin, body);
@@ -67,9 +114,16 @@ async function handle(
 
   // Fedify calls these for requests that are not its own; the marker hands them on to Nest.
   const notOurs = new Response(null, { status: 404 });
+  const isWebFinger = req.path === '/.well-known/webfinger';
   const response = await federation.fetch(request, {
     contextData: undefined,
-    onNotFound: () => notOurs,
+    onNotFound: () =>
+      isWebFinger
+        ? new Response(JSON.stringify({ error: 'not_found', message: 'no such account here' }), {
+            status: 404,
+            headers: { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' },
+          })
+        : notOurs,
     onNotAcceptable: () => notOurs,
   });
   if (response === notOurs) {
@@ -81,6 +135,31 @@ async function handle(
     res.append(name, value);
   });
   res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+/**
+ * The origin to build the request URL on: `PUBLIC_URL`'s, or a publication's custom domain for the
+ * discovery paths it serves (`null`: a custom domain asked for anything else).
+ */
+async function originFor(
+  req: Request,
+  options: FederationMiddlewareOptions,
+): Promise<string | null> {
+  const publicOrigin = new URL(options.origin);
+  const host = (req.headers.host ?? '').toLowerCase();
+  const hostname = host.replace(/:\d+$/, '');
+  if (
+    hostname === '' ||
+    hostname === publicOrigin.hostname ||
+    options.isCustomDomain === undefined
+  ) {
+    return options.origin;
+  }
+  if (!/^[a-z0-9.-]+$/.test(hostname) || !(await options.isCustomDomain(hostname))) {
+    return options.origin;
+  }
+  if (!CUSTOM_DOMAIN_PATHS.includes(req.path)) return null;
+  return `${publicOrigin.protocol}//${host}`;
 }
 
 /** The Fetch API request for `req`, or `undefined` when it cannot be one (absolute-form target,

@@ -1,0 +1,47 @@
+/**
+ * Checks made on raw inbound requests before Fedify sees them: cheap, fetch nothing, and close
+ * gaps Fedify leaves.
+ */
+
+/** Paths of our inboxes. */
+export function isInboxPath(path: string): boolean {
+  return path === '/inbox' || /^\/actors\/[^/]+\/inbox$/.test(path);
+}
+
+/**
+ * The actor of a Delete that deletes itself (`actor` equals `object` or `object.id`), read from the
+ * raw body without any JSON-LD processing; `null` for anything else.
+ */
+export function selfDeleteActor(body: Buffer): string | null {
+  if (body.length === 0 || !body.subarray(0, 4096).includes('Delete')) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof json !== 'object' || json === null) return null;
+  const { type, actor, object } = json as { type?: unknown; actor?: unknown; object?: unknown };
+  if (type !== 'Delete' || typeof actor !== 'string') return null;
+  const objectId =
+    typeof object === 'string'
+      ? object
+      : typeof object === 'object' && object !== null
+        ? (object as { id?: unknown }).id
+        : undefined;
+  return objectId === actor ? actor : null;
+}
+
+/**
+ * Why a request's draft-cavage `Signature` header is unacceptable for a GET, or `null`: a signed
+ * GET must cover `host` (else the signature can be replayed against another server).
+ */
+export function signedGetProblem(signature: string | undefined): string | null {
+  if (signature === undefined) return null;
+  const headers = /(?:^|,)\s*headers\s*=\s*"([^"]*)"/i.exec(signature)?.[1];
+  if (headers === undefined) return 'the Signature header has no headers parameter';
+  const covered = headers.toLowerCase().split(/\s+/);
+  if (!covered.includes('host')) return 'the signature does not cover the Host header';
+  if (!covered.includes('(request-target)')) return 'the signature does not cover (request-target)';
+  return null;
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { InboxContext } from '@fedify/fedify';
+import { Accept, type Follow, isActor } from '@fedify/vocab';
+import { type InboxDeps, localActor } from './inbox-deps.js';
+
+/**
+ * Follow → the follower is stored (once; a repeated Follow refreshes it) and the followed actor
+ * sends Accept. Accept embeds the Follow, so the follower's server matches it by id.
+ */
+export class FollowHandler {
+  constructor(private readonly deps: InboxDeps) {}
+
+  async handle(ctx: InboxContext<void>, follow: Follow): Promise<void> {
+    const target = await localActor(ctx, this.deps, follow.objectId);
+    if (target === null || follow.actorId === null) {
+      this.deps.log(`Follow ${follow.id?.href ?? '(no id)'} ignored: not for one of our actors`);
+      return;
+    }
+    const follower = await follow.getActor(ctx);
+    if (follower === null || !isActor(follower) || follower.id?.href !== follow.actorId.href) {
+      this.deps.log(`Follow from ${follow.actorId.href} ignored: its actor could not be read`);
+      return;
+    }
+    if (follower.inboxId === null) {
+      this.deps.log(`Follow from ${follow.actorId.href} ignored: the actor has no inbox`);
+      return;
+    }
+    const { created } = await this.deps.followers.upsert({
+      actorId: target.id,
+      followerUri: follow.actorId.href,
+      inboxUrl: follower.inboxId.href,
+      sharedInboxUrl: follower.endpoints?.sharedInbox?.href ?? null,
+      followActivityId: follow.id?.href ?? null,
+    });
+    const actorUri = ctx.getActorUri(target.identifier);
+    await ctx.sendActivity(
+      { identifier: target.identifier },
+      follower,
+      new Accept({
+        id: new URL(`${actorUri.href}#accepts/${randomUUID()}`),
+        actor: actorUri,
+        object: follow,
+      }),
+    );
+    this.deps.log(
+      `${created ? 'new follower' : 'repeated Follow, re-accepted'}: ${follow.actorId.href} → ${actorUri.href}`,
+    );
+  }
+}

@@ -1,0 +1,89 @@
+import type { Federation, RequestContext } from '@fedify/fedify';
+import { Block, Delete, Follow, Move, Reject, Undo, type Activity } from '@fedify/vocab';
+import type { UnverifiedActivityReason } from '@fedify/fedify';
+import { BlockHandler, RejectHandler } from './block.handler.js';
+import { DeleteHandler } from './delete.handler.js';
+import { FollowHandler } from './follow.handler.js';
+import type { InboxDeps } from './inbox-deps.js';
+import { MoveHandler } from './move.handler.js';
+import { UndoHandler } from './undo.handler.js';
+
+/** Per-actor inboxes and the shared inbox. */
+export const INBOX_PATH = '/actors/{identifier}/inbox';
+export const SHARED_INBOX_PATH = '/inbox';
+
+/**
+ * Registers one handler per activity type. Signatures are verified by Fedify before any handler
+ * runs; what cannot be verified goes to {@link answerUnverified}.
+ */
+export function registerInbox(federation: Federation<void>, deps: InboxDeps): void {
+  const follow = new FollowHandler(deps);
+  const undo = new UndoHandler(deps);
+  const del = new DeleteHandler(deps);
+  const move = new MoveHandler(deps);
+  const block = new BlockHandler(deps);
+  const reject = new RejectHandler(deps);
+  federation
+    .setInboxListeners(INBOX_PATH, SHARED_INBOX_PATH)
+    .on(Follow, (ctx, a) => follow.handle(ctx, a))
+    .on(Undo, (ctx, a) => undo.handle(ctx, a))
+    .on(Delete, (ctx, a) => del.handle(ctx, a))
+    .on(Move, (ctx, a) => move.handle(ctx, a))
+    .on(Block, (ctx, a) => block.handle(ctx, a))
+    .on(Reject, (ctx, a) => reject.handle(ctx, a))
+    .onUnverifiedActivity((ctx, activity, reason) => answerUnverified(ctx, activity, reason, deps))
+    .onError((_ctx, error) => {
+      deps.log(`inbox handler failed: ${error.message}`);
+    });
+}
+
+/**
+ * An activity whose signature could not be checked:
+ * - the signer's key document is gone (410) and the activity is that actor deleting itself:
+ *   the actor really is gone, so it is removed from follower lists; 202;
+ * - the key could not be fetched for a transient reason (network, timeout, 5xx, 429): 503, so
+ *   the sender retries later instead of dropping the activity;
+ * - anything else: Fedify's 401.
+ */
+export async function answerUnverified(
+  _ctx: RequestContext<void>,
+  activity: Activity,
+  reason: UnverifiedActivityReason,
+  deps: InboxDeps,
+): Promise<Response | undefined> {
+  if (reason.type !== 'keyFetchError') return undefined;
+  const result = reason.result;
+  if ('status' in result) {
+    if (
+      result.status === 410 &&
+      activity instanceof Delete &&
+      isSelfDelete(activity, reason.keyId)
+    ) {
+      const actorId = activity.actorId;
+      const removed = actorId === null ? 0 : await deps.followers.removeEverywhere(actorId.href);
+      deps.log(`actor gone (410): ${actorId?.href ?? '?'}; ${removed} follow(s) removed`);
+      return new Response(null, { status: 202 });
+    }
+    if (result.status >= 500 || result.status === 429 || result.status === 408) {
+      return unavailable(`key ${reason.keyId.href} answered ${result.status}`);
+    }
+    return undefined;
+  }
+  return unavailable(`key ${reason.keyId.href} could not be fetched: ${result.error.message}`);
+}
+
+/** A Delete whose object is its actor, signed by a key on that actor's document. */
+function isSelfDelete(del: Delete, keyId: URL): boolean {
+  const actorId = del.actorId;
+  if (actorId === null || del.objectId?.href !== actorId.href) return false;
+  const key = new URL(keyId);
+  key.hash = '';
+  return key.href === actorId.href || key.origin === actorId.origin;
+}
+
+function unavailable(message: string): Response {
+  return new Response(JSON.stringify({ error: 'key_unavailable', message }), {
+    status: 503,
+    headers: { 'Content-Type': 'application/json', 'Retry-After': '60' },
+  });
+}
