@@ -33,8 +33,9 @@ export interface ActorKeyPair extends webcrypto.CryptoKeyPair {
 
 /**
  * Actor signing keys: one RSA-2048 (draft-cavage) and one Ed25519 (RFC 9421, FEP-8b32) per actor,
- * generated once, private halves sealed with `SECRET_KEY`. Private keys leave this class only as
- * non-extractable `CryptoKey`s.
+ * generated once, private halves sealed with `SECRET_KEY` at rest. Private keys leave this class
+ * only as `CryptoKey`s for Fedify, which signs with them (and carries them, as JWK, inside its
+ * outbox queue messages: queue storage must be treated as secret as the database).
  */
 @Injectable()
 export class ActorKeysService {
@@ -96,7 +97,8 @@ export class ActorKeysService {
           publicKey: await webcrypto.subtle.importKey('jwk', row.public_jwk, params, true, [
             'verify',
           ]),
-          privateKey: await webcrypto.subtle.importKey('jwk', privateJwk, params, false, ['sign']),
+          // Extractable because Fedify serializes signing keys into its outbox queue messages.
+          privateKey: await webcrypto.subtle.importKey('jwk', privateJwk, params, true, ['sign']),
         };
       }),
     );
