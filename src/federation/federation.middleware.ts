@@ -1,6 +1,11 @@
 import type { Federation } from '@fedify/fedify';
 import type { NextFunction, Request, Response } from 'express';
-import { isInboxPath, selfDeleteActor, signedGetProblem } from './inbox-guard.js';
+import {
+  isActivityJsonType,
+  isInboxPath,
+  selfDeleteActor,
+  signedGetProblem,
+} from './inbox-guard.js';
 
 /** Largest request body the federation endpoints accept (Mastodon's inbox limit). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -87,6 +92,13 @@ async function handle(
     }
     body = read;
     if (req.method === 'POST' && isInboxPath(req.path)) {
+      if (!isActivityJsonType(req.headers['content-type'])) {
+        res.status(415).json({
+          error: 'unsupported_media_type',
+          message: 'inboxes take application/activity+json or application/ld+json',
+        });
+        return;
+      }
       // Fedify's draft-cavage check covers the path only; a query the signer did not sign is refused.
       if (req.originalUrl.includes('?')) {
         res.status(401).json({ error: 'invalid_signature', message: 'inbox URLs take no query' });

@@ -9,6 +9,19 @@ export function isInboxPath(path: string): boolean {
 }
 
 /**
+ * Whether a Content-Type names ActivityPub JSON: `application/activity+json`, `application/ld+json`
+ * (any profile), or plain `application/json`, which some servers send.
+ */
+export function isActivityJsonType(contentType: string | undefined): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  return (
+    type === 'application/activity+json' ||
+    type === 'application/ld+json' ||
+    type === 'application/json'
+  );
+}
+
+/**
  * The actor of a Delete that deletes itself (`actor` equals `object` or `object.id`), read from the
  * raw body without any JSON-LD processing; `null` for anything else.
  */
