@@ -5,9 +5,13 @@ import { sanitizeProfileHtml } from './html.js';
 describe('sanitizeProfileHtml', () => {
   it('turns plain text into escaped paragraphs', () => {
     assert.equal(
-      sanitizeProfileHtml('Writer & editor\nat <Times>\n\nSecond para'),
-      '<p>Writer &amp; editor<br>at &lt;Times&gt;</p><p>Second para</p>',
+      sanitizeProfileHtml('Writer & editor\nfor 2 < 3 > 1 "quotes"\n\nSecond para'),
+      '<p>Writer &amp; editor<br>for 2 &lt; 3 &gt; 1 &quot;quotes&quot;</p><p>Second para</p>',
     );
+  });
+
+  it('takes anything tag-shaped as HTML and sanitizes it', () => {
+    assert.equal(sanitizeProfileHtml('at <Times> now'), 'at  now');
   });
 
   it('drops scripts, handlers, styles, iframes and unsafe URLs', () => {
