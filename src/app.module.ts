@@ -5,6 +5,7 @@ import type { RuntimeConfig } from './config/runtime.js';
 import { DatabaseModule } from './database/database.module.js';
 import { FederationModule } from './federation/federation.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IngestionModule } from './ingestion/ingestion.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { QueueModule } from './queue/queue.module.js';
 
@@ -20,6 +21,7 @@ export class AppModule {
         DatabaseModule.forRoot(),
         QueueModule.forRoot(config),
         FederationModule.forRoot(config),
+        IngestionModule.forRoot(config),
         ...(servesHttp(config) ? [HealthModule] : []),
       ],
     };

@@ -21,6 +21,9 @@ import { HTTP_LOGGER } from './logging/logging.module.js';
 /** How long requests in flight may take once shutdown begins. */
 const HTTP_DRAIN_MS = 2_000;
 
+/** Largest `POST /api/v1/events` body: a 2,000,000-character story plus its envelope. */
+const EVENT_BODY_BYTES = 8 * 1024 * 1024;
+
 /** Paths Nest serves itself; everything else is offered to Fedify first. */
 const NEST_PATHS = ['/api/', '/health/'];
 
@@ -72,6 +75,8 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
       isKnownActor: (uri) => followers.isKnown(uri),
     }),
   );
+  // Stories can be long: events get a larger body limit than the rest of the API.
+  app.use('/api/v1/events', express.json({ limit: EVENT_BODY_BYTES }));
   app.use('/api', express.json({ limit: MAX_BODY_BYTES }));
   await app.listen(config.port);
   const server: Server = app.getHttpServer();

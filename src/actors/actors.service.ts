@@ -25,6 +25,12 @@ const CANDIDATE_BATCH = 20;
 /** Attempts when a concurrent writer takes the chosen handle first. */
 const MAX_ATTEMPTS = 5;
 
+/** Options of {@link ActorsService.upsertAuthor} and {@link ActorsService.upsertPublication}. */
+export interface UpsertOptions {
+  /** Keep stored values for fields the profile leaves `undefined` (partial profiles in events). */
+  readonly merge?: boolean;
+}
+
 /** The outcome of creating or updating an actor from a profile. */
 export interface UpsertResult {
   readonly actor: Actor;
@@ -83,26 +89,47 @@ export class ActorsService {
     return this.actors.counts();
   }
 
-  /** Creates or updates the author with this platform id. */
-  upsertAuthor(platformId: string, profile: AuthorProfile): Promise<UpsertResult> {
-    return this.upsert('author', platformId, {
-      platformHandle: profile.username,
-      name: profile.displayName.trim() === '' ? profile.username : profile.displayName.trim(),
-      summaryHtml: sanitizeProfileHtml(profile.bio),
-      avatarUrl: profile.avatarUrl ?? null,
-      headerUrl: profile.headerUrl ?? null,
-      profileUrl: profile.profileUrl ?? null,
-      profileLinks: profile.links ?? [],
-      alsoKnownAs: profile.alsoKnownAs ?? [],
-      indexable: profile.indexable ?? false,
-      customDomain: null,
+  /**
+   * Creates or updates the author with this platform id. With `merge` (ingestion), fields the
+   * profile leaves `undefined` keep their stored values instead of being reset.
+   */
+  upsertAuthor(
+    platformId: string,
+    profile: AuthorProfile,
+    options: UpsertOptions = {},
+  ): Promise<UpsertResult> {
+    return this.upsert('author', platformId, (existing) => {
+      const keep = options.merge === true ? existing : null;
+      return {
+        platformHandle: profile.username,
+        name: profile.displayName.trim() === '' ? profile.username : profile.displayName.trim(),
+        summaryHtml:
+          profile.bio === undefined && keep ? keep.summaryHtml : sanitizeProfileHtml(profile.bio),
+        avatarUrl: pick(profile.avatarUrl, keep?.avatarUrl),
+        headerUrl: pick(profile.headerUrl, keep?.headerUrl),
+        profileUrl: pick(profile.profileUrl, keep?.profileUrl),
+        profileLinks: profile.links ?? keep?.profileLinks ?? [],
+        alsoKnownAs: profile.alsoKnownAs ?? keep?.alsoKnownAs ?? [],
+        indexable: profile.indexable ?? keep?.indexable ?? false,
+        customDomain: null,
+      };
     });
   }
 
-  /** Creates or updates the publication with this platform id, and its members when given. */
-  async upsertPublication(platformId: string, profile: PublicationProfile): Promise<UpsertResult> {
-    const customDomain = profile.customDomain?.toLowerCase() ?? null;
-    if (customDomain !== null && customDomain === this.config.publicUrl.hostname) {
+  /**
+   * Creates or updates the publication with this platform id, and its members when given. With
+   * `merge` (ingestion), fields the profile leaves `undefined` keep their stored values.
+   */
+  async upsertPublication(
+    platformId: string,
+    profile: PublicationProfile,
+    options: UpsertOptions = {},
+  ): Promise<UpsertResult> {
+    const customDomain =
+      profile.customDomain === undefined
+        ? undefined
+        : (profile.customDomain?.toLowerCase() ?? null);
+    if (customDomain != null && customDomain === this.config.publicUrl.hostname) {
       throw new UnprocessableEntityException({
         error: 'invalid_custom_domain',
         message: `customDomain ${customDomain} is the bridge's own host`,
@@ -122,17 +149,23 @@ export class ActorsService {
       }
       memberIds = found.map((a) => a.id);
     }
-    const result = await this.upsert('publication', platformId, {
-      platformHandle: profile.slug,
-      name: profile.name.trim() === '' ? profile.slug : profile.name.trim(),
-      summaryHtml: sanitizeProfileHtml(profile.description),
-      avatarUrl: profile.avatarUrl ?? null,
-      headerUrl: profile.headerUrl ?? null,
-      profileUrl: profile.url ?? null,
-      profileLinks: [],
-      alsoKnownAs: profile.alsoKnownAs ?? [],
-      indexable: true,
-      customDomain,
+    const result = await this.upsert('publication', platformId, (existing) => {
+      const keep = options.merge === true ? existing : null;
+      return {
+        platformHandle: profile.slug,
+        name: profile.name.trim() === '' ? profile.slug : profile.name.trim(),
+        summaryHtml:
+          profile.description === undefined && keep
+            ? keep.summaryHtml
+            : sanitizeProfileHtml(profile.description),
+        avatarUrl: pick(profile.avatarUrl, keep?.avatarUrl),
+        headerUrl: pick(profile.headerUrl, keep?.headerUrl),
+        profileUrl: pick(profile.url, keep?.profileUrl),
+        profileLinks: keep?.profileLinks ?? [],
+        alsoKnownAs: profile.alsoKnownAs ?? keep?.alsoKnownAs ?? [],
+        indexable: true,
+        customDomain: pick(customDomain, keep?.customDomain),
+      };
     });
     if (memberIds !== undefined) await this.actors.setMembers(result.actor.id, memberIds);
     return result;
@@ -146,10 +179,11 @@ export class ActorsService {
   private async upsert(
     kind: ActorKind,
     platformId: string,
-    fields: ActorFields,
+    fieldsFor: (existing: Actor | null) => ActorFields,
   ): Promise<UpsertResult> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const existing = await this.actors.findByPlatformId(kind, platformId);
+      const fields = fieldsFor(existing);
       const handle = await this.chooseHandle(fields.platformHandle, existing);
       const outcome =
         existing === null
@@ -198,6 +232,11 @@ export class ActorsService {
       if (free !== undefined) return free;
     }
   }
+}
+
+/** The given value; the kept one when the given is `undefined`; else null. */
+function pick<T>(given: T | null | undefined, kept: T | null | undefined): T | null {
+  return given === undefined ? (kept ?? null) : given;
 }
 
 function visibleChange(before: Actor, after: Actor): boolean {

@@ -20,7 +20,15 @@ export type Validated<T> =
 
 /** Compiles a JSON Schema once into a function that checks untrusted input against it. */
 export function validator<T>(schema: JSONSchemaType<T>): (input: unknown) => Validated<T> {
-  const validate: ValidateFunction<T> = ajv.compile(schema);
+  return untypedValidator<T>(schema);
+}
+
+/**
+ * {@link validator} for schemas `JSONSchemaType` cannot express (conditionals, `$ref`s): the
+ * caller vouches that `T` is what the schema accepts, and a spec should hold it to that.
+ */
+export function untypedValidator<T>(schema: object): (input: unknown) => Validated<T> {
+  const validate: ValidateFunction<T> = ajv.compile<T>(schema);
   return (input) =>
     validate(input)
       ? { ok: true, value: input }
@@ -28,20 +36,30 @@ export function validator<T>(schema: JSONSchemaType<T>): (input: unknown) => Val
 }
 
 function problemsOf(errors: ErrorObject[] | null | undefined): ValidationProblem[] {
-  return (errors ?? []).map((e) => {
-    if (e.keyword === 'required') {
-      const missing = (e.params as { missingProperty: string }).missingProperty;
-      return { pointer: `${e.instancePath}/${missing}`, message: 'is required' };
-    }
-    if (e.keyword === 'additionalProperties') {
-      const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      return { pointer: `${e.instancePath}/${extra}`, message: 'is not a known field' };
-    }
-    return {
-      pointer: e.instancePath === '' ? '/' : e.instancePath,
-      message: e.message ?? 'is invalid',
-    };
+  // `if` only says which branch failed; the branch's own errors carry the pointers.
+  const relevant = (errors ?? []).filter((e) => e.keyword !== 'if');
+  const seen = new Set<string>();
+  return relevant.map(toProblem).filter((p) => {
+    const key = `${p.pointer} ${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
+}
+
+function toProblem(e: ErrorObject): ValidationProblem {
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return { pointer: `${e.instancePath}/${missing}`, message: 'is required' };
+  }
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    return { pointer: `${e.instancePath}/${extra}`, message: 'is not a known field' };
+  }
+  return {
+    pointer: e.instancePath === '' ? '/' : e.instancePath,
+    message: e.message ?? 'is invalid',
+  };
 }
 
 /** The value, or a 400 whose JSON body lists every problem by pointer. */

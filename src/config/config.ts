@@ -20,8 +20,24 @@ export interface AppConfig {
   readonly databaseUrl: string | undefined;
   /** `undefined` means: run BullMQ on its Postgres backend in the same database. */
   readonly redisUrl: string | undefined;
+  /** Prefix of every queue's keys (Redis) or names (Postgres); separates deployments on one Redis. */
+  readonly queuePrefix: string;
   /** Empty means Kafka ingestion is off. */
   readonly kafkaBrokers: readonly string[];
+  /** Kafka ingestion: topic of article events, its dead-letter topic, consumer group, client id. */
+  readonly kafka: {
+    readonly topic: string;
+    readonly dlqTopic: string;
+    readonly groupId: string;
+    readonly clientId: string;
+  };
+  /** Feed polling: defaults for new subscriptions and how many feeds are fetched at once. */
+  readonly feeds: {
+    readonly minIntervalS: number;
+    readonly maxIntervalS: number;
+    readonly backfill: number;
+    readonly concurrency: number;
+  };
   readonly role: Role;
   readonly dataDir: string;
   /** `undefined` only in embedded mode, where it is generated into `dataDir` at boot. */
@@ -152,6 +168,35 @@ export function loadConfig(env: Env): AppConfig {
     }
   }
 
+  const name = (variable: string, fallback: string): string => {
+    const raw = read(variable);
+    if (raw === undefined) return fallback;
+    if (!/^[A-Za-z0-9._-]{1,200}$/.test(raw)) {
+      return fail(
+        variable,
+        `may only contain letters, digits, ".", "_" and "-", got "${raw}"`,
+        fallback,
+      );
+    }
+    return raw;
+  };
+  const kafka = {
+    topic: name('KAFKA_TOPIC', 'articles.events'),
+    dlqTopic: name('KAFKA_DLQ_TOPIC', 'articles.events.dlq'),
+    groupId: name('KAFKA_GROUP_ID', 'fediverse-bridge'),
+    clientId: name('KAFKA_CLIENT_ID', 'fediverse-bridge'),
+  };
+  if (kafka.topic === kafka.dlqTopic) problems.push('KAFKA_DLQ_TOPIC must differ from KAFKA_TOPIC');
+  const feeds = {
+    minIntervalS: int('FEED_MIN_INTERVAL_S', 300, 60, 86_400),
+    maxIntervalS: int('FEED_MAX_INTERVAL_S', 21_600, 60, 604_800),
+    backfill: int('FEED_BACKFILL', 0, 0, 100),
+    concurrency: int('FEED_CONCURRENCY', 8, 1, 128),
+  };
+  if (feeds.minIntervalS > feeds.maxIntervalS) {
+    problems.push('FEED_MIN_INTERVAL_S must not exceed FEED_MAX_INTERVAL_S');
+  }
+
   const secretKey = secret('SECRET_KEY');
   if (read('SECRET_KEY') === undefined && read('DATABASE_URL') !== undefined) {
     problems.push(
@@ -171,7 +216,10 @@ export function loadConfig(env: Env): AppConfig {
     publicUrl,
     databaseUrl,
     redisUrl,
+    queuePrefix: name('QUEUE_PREFIX', 'bridge'),
     kafkaBrokers,
+    kafka,
+    feeds,
     role,
     dataDir: read('DATA_DIR') ?? './.data',
     secretKey,

@@ -8,6 +8,9 @@ import { ActorEntity } from '../actors/actor.entity.js';
 import { MembershipEntity } from '../actors/membership.entity.js';
 import { FedifyKvEntity } from '../federation/fedify-kv.entity.js';
 import { FollowerEntity } from '../followers/follower.entity.js';
+import { ArticleChangeEntity } from '../articles/article-change.entity.js';
+import { ArticleEntity } from '../articles/article.entity.js';
+import { IngestLogEntity } from '../ingestion/ingest-log.entity.js';
 
 /** Every entity of the service. The migration drift check compares these with migrations/. */
 export const ENTITIES = [
@@ -16,6 +19,9 @@ export const ENTITIES = [
   ActorKeyEntity,
   MembershipEntity,
   FollowerEntity,
+  ArticleEntity,
+  ArticleChangeEntity,
+  IngestLogEntity,
 ];
 
 /** dist/ root: this file is dist/src/database/data-source.js once built. */

@@ -10,6 +10,12 @@ export const QueueName = {
   fedifyOutbox: 'fedify-outbox',
   fedifyFanout: 'fedify-fanout',
   maintenance: 'maintenance',
+  /** One job per stored story change, for the publisher (rendering and delivery). */
+  publish: 'publish',
+  /** Ingestion upkeep: re-queueing changes whose publish job was never confirmed. */
+  ingest: 'ingest',
+  /** Feed polling: a scheduler tick and one job per due feed. */
+  feeds: 'feeds',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -22,6 +28,19 @@ export interface JobMap {
   'fedify.message': { readonly message: unknown };
   /** Deletes expired entries of Fedify's key–value store. Repeats every few minutes. */
   'maintenance.purge-kv': Readonly<Record<string, never>>;
+  /** A stored change of a story to publish (create, update or delete). */
+  'article.publish': {
+    readonly changeId: string;
+    readonly articleId: string;
+    readonly change: 'create' | 'update' | 'delete';
+    readonly eventId: string;
+  };
+  /** Queues changes whose publish job was never confirmed queued. Repeats every 30 s. */
+  'ingest.relay-changes': Readonly<Record<string, never>>;
+  /** Finds feeds due for a poll and queues them. Repeats every few seconds. */
+  'feeds.tick': Readonly<Record<string, never>>;
+  /** Polls one feed. */
+  'feeds.poll': { readonly feedId: string };
 }
 
 export type JobName = keyof JobMap;

@@ -17,7 +17,9 @@ export const QUEUE_CONNECTION = Symbol('QUEUE_CONNECTION');
 @Module({})
 export class QueueModule {
   static forRoot(config: RuntimeConfig): DynamicModule {
-    const connection = queueConnection(config, config.databaseUrl);
+    const connection = queueConnection(config, config.databaseUrl, {
+      prefix: config.queuePrefix,
+    });
     if (connection.backend === 'postgres') setDefaultBackendFactory(createPostgresBackend);
     return {
       module: QueueModule,

@@ -13,6 +13,12 @@ export interface Bridge {
   readonly origin: string;
   /** `127.0.0.1:PORT`, the host part of every handle. */
   readonly host: string;
+  /** The bridge's own database. */
+  readonly databaseUrl: string;
+  /** Prefix of the bridge's queues (each bridge has its own). */
+  readonly queuePrefix: string;
+  /** Runs a query on the bridge's database. */
+  sql<T extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<T[]>;
   /** Calls `/api/v1` with a token holding `scopes` (admin by default). */
   api(method: string, path: string, body?: unknown, scopes?: Scope[]): Promise<Response>;
   dispose(): Promise<void>;
@@ -38,6 +44,7 @@ export async function startBridge(vars: Record<string, string> = {}): Promise<Br
   const url = new URL(testDatabaseUrl());
   url.pathname = `/${database}`;
   const port = await freePort();
+  const queuePrefix = uniqueName('q');
   const origin = `http://127.0.0.1:${port}`;
   const app = AppProcess.start({
     PORT: String(port),
@@ -48,12 +55,19 @@ export async function startBridge(vars: Record<string, string> = {}): Promise<Br
     API_JWT_SECRET: JWT_SECRET,
     ALLOW_PRIVATE_ADDRESSES: 'true',
     LOG_LEVEL: 'debug',
+    QUEUE_PREFIX: queuePrefix,
     ...vars,
   });
   await app.waitUntilReady(20_000);
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
   return {
     app,
     origin,
+    databaseUrl: url.toString(),
+    queuePrefix,
+    async sql<T extends pg.QueryResultRow>(text: string, params: unknown[] = []) {
+      return (await pool.query<T>(text, params)).rows;
+    },
     host: `127.0.0.1:${port}`,
     async api(method, path, body, scopes = ['admin']) {
       const token = await mintToken({ secret: JWT_SECRET, scopes, expiresIn: 600 });
@@ -67,6 +81,7 @@ export async function startBridge(vars: Record<string, string> = {}): Promise<Br
       });
     },
     async dispose() {
+      await pool.end();
       await app.dispose();
       await admin((c) => c.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
     },

@@ -1,0 +1,36 @@
+import type { Logger } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+
+/** Retry delay for registering a schedule while the queue backend is unreachable. */
+const SCHEDULE_RETRY_MS = 30_000;
+
+/**
+ * Registers (or updates) a repeating job, retrying every 30 s while the queue backend is down, so
+ * an outage at boot does not hold the boot and the schedule still appears once it is back.
+ * Returns a function that cancels pending retries (call it on shutdown).
+ */
+export function scheduleRepeating(
+  queue: Queue,
+  schedulerId: string,
+  everyMs: number,
+  job: { readonly name: string; readonly data: object },
+  logger: Pick<Logger, 'warn'>,
+): () => void {
+  let retry: NodeJS.Timeout | undefined;
+  let cancelled = false;
+  const attempt = (): void => {
+    queue
+      .upsertJobScheduler(schedulerId, { every: everyMs }, { name: job.name, data: job.data })
+      .catch((err: unknown) => {
+        if (cancelled) return;
+        logger.warn(`could not schedule ${schedulerId} (${String(err)}); retrying`);
+        retry = setTimeout(attempt, SCHEDULE_RETRY_MS);
+        retry.unref();
+      });
+  };
+  attempt();
+  return () => {
+    cancelled = true;
+    clearTimeout(retry);
+  };
+}
