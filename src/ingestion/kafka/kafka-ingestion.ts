@@ -1,0 +1,101 @@
+import {
+  Controller,
+  Get,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiAuthGuard, RequireScopes } from '../../auth/api-auth.guard.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { runsWorkers } from '../../config/config.js';
+import type { RuntimeConfig } from '../../config/runtime.js';
+import type { EventSink } from '../ingest.js';
+import {
+  KafkaIngestConsumer,
+  type KafkaIngestLag,
+  type KafkaIngestStats,
+} from './kafka-ingest-consumer.js';
+
+/** DI token of the {@link KafkaIngestConsumer} (present only when `KAFKA_BROKERS` is set). */
+export const KAFKA_CONSUMER = Symbol('KAFKA_CONSUMER');
+
+/** Builds the consumer from the configuration. */
+export function kafkaConsumerFactory(config: RuntimeConfig, sink: EventSink): KafkaIngestConsumer {
+  const logger = new Logger('KafkaIngest');
+  return new KafkaIngestConsumer({
+    brokers: [...config.kafkaBrokers],
+    clientId: config.kafka.clientId,
+    groupId: config.kafka.groupId,
+    topic: config.kafka.topic,
+    dlqTopic: config.kafka.dlqTopic,
+    sink,
+    logger: {
+      log: (m) => {
+        logger.log(m);
+      },
+      warn: (m) => {
+        logger.warn(m);
+      },
+      error: (m) => {
+        logger.error(m);
+      },
+    },
+  });
+}
+
+/**
+ * Runs the consumer in worker processes: started after boot (not awaited, so a broker that is
+ * down does not hold the boot — kafkajs keeps retrying), stopped on shutdown before the database
+ * closes, so the message in hand is finished and committed.
+ */
+@Injectable()
+export class KafkaIngestionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(KafkaIngestionRunner.name);
+  private started: Promise<void> | undefined;
+
+  constructor(
+    @Inject(KAFKA_CONSUMER) private readonly consumer: KafkaIngestConsumer,
+    @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!runsWorkers(this.config)) return;
+    this.started = this.consumer.start().catch((error: unknown) => {
+      this.logger.error(`Kafka consumer did not start: ${String(error)}`);
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+    await this.started;
+  }
+}
+
+/** `GET /api/v1/ingestion/kafka` (scope `admin`): consumer lag per partition, from the brokers. */
+@Controller('api/v1/ingestion')
+@UseGuards(ApiAuthGuard)
+export class KafkaLagController {
+  constructor(@Inject(KAFKA_CONSUMER) private readonly consumer: KafkaIngestConsumer | null) {}
+
+  @Get('kafka')
+  @RequireScopes('admin')
+  async lag(): Promise<KafkaIngestLag & { consumer: KafkaIngestStats | null }> {
+    if (this.consumer === null) {
+      throw new NotFoundException({ error: 'kafka_off', message: 'KAFKA_BROKERS is not set' });
+    }
+    try {
+      // In-process counters only mean something where the consumer runs (ROLE worker or all).
+      return { ...(await this.consumer.lag()), consumer: this.consumer.stats() };
+    } catch (error) {
+      throw new ServiceUnavailableException({
+        error: 'kafka_unavailable',
+        message: `could not read offsets: ${String(error)}`,
+      });
+    }
+  }
+}
