@@ -4,6 +4,7 @@ import { servesHttp } from './config/config.js';
 import type { RuntimeConfig } from './config/runtime.js';
 import { DatabaseModule } from './database/database.module.js';
 import { FederationModule } from './federation/federation.module.js';
+import { FeedsModule } from './feeds/feeds.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestionModule } from './ingestion/ingestion.module.js';
 import { LoggingModule } from './logging/logging.module.js';
@@ -22,6 +23,7 @@ export class AppModule {
         QueueModule.forRoot(config),
         FederationModule.forRoot(config),
         IngestionModule.forRoot(config),
+        FeedsModule.forRoot(config),
         ...(servesHttp(config) ? [HealthModule] : []),
       ],
     };

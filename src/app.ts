@@ -15,6 +15,7 @@ import { federationMiddleware, MAX_BODY_BYTES } from './federation/federation.mi
 import { FEDERATION } from './federation/federation.tokens.js';
 import { ActorsService } from './actors/actors.service.js';
 import { FollowerRepository } from './followers/follower.repository.js';
+import { MAX_FEED_BYTES } from './feeds/feeds.module.js';
 import { cachedLookup } from './common/cached-lookup.js';
 import { HTTP_LOGGER } from './logging/logging.module.js';
 
@@ -25,7 +26,7 @@ const HTTP_DRAIN_MS = 2_000;
 const EVENT_BODY_BYTES = 8 * 1024 * 1024;
 
 /** Paths Nest serves itself; everything else is offered to Fedify first. */
-const NEST_PATHS = ['/api/', '/health/'];
+const NEST_PATHS = ['/api/', '/health/', '/websub/'];
 
 /** A started service: for `web`/`all`, its HTTP server. */
 export interface App {
@@ -78,6 +79,8 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
   // Stories can be long: events get a larger body limit than the rest of the API.
   app.use('/api/v1/events', express.json({ limit: EVENT_BODY_BYTES }));
   app.use('/api', express.json({ limit: MAX_BODY_BYTES }));
+  // WebSub pushes are verified against their exact bytes.
+  app.use('/websub', express.raw({ type: () => true, limit: MAX_FEED_BYTES }));
   await app.listen(config.port);
   const server: Server = app.getHttpServer();
 

@@ -11,6 +11,7 @@ import { FollowerEntity } from '../followers/follower.entity.js';
 import { ArticleChangeEntity } from '../articles/article-change.entity.js';
 import { ArticleEntity } from '../articles/article.entity.js';
 import { IngestLogEntity } from '../ingestion/ingest-log.entity.js';
+import { FeedEntity, FeedItemEntity } from '../feeds/feed.entity.js';
 
 /** Every entity of the service. The migration drift check compares these with migrations/. */
 export const ENTITIES = [
@@ -22,6 +23,8 @@ export const ENTITIES = [
   ArticleEntity,
   ArticleChangeEntity,
   IngestLogEntity,
+  FeedEntity,
+  FeedItemEntity,
 ];
 
 /** dist/ root: this file is dist/src/database/data-source.js once built. */

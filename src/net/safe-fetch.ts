@@ -39,6 +39,11 @@ export interface SafeFetchInit {
    * returns the request to send instead: the place to sign it.
    */
   prepare?: (request: Request) => Request | Promise<Request>;
+  /**
+   * Called for each redirect followed, with its status, so a caller can tell a permanent move
+   * (301, 308: update the stored URL) from a temporary one.
+   */
+  onRedirect?: (hop: { status: number; from: URL; to: URL }) => void;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -149,6 +154,7 @@ export class SafeFetch {
           );
         }
         visited.add(next.href);
+        init.onRedirect?.({ status: response.status, from: url, to: next });
         if (
           ((response.status === 301 || response.status === 302) && method === 'POST') ||
           (response.status === 303 && method !== 'GET' && method !== 'HEAD')
