@@ -53,8 +53,7 @@ export class FeedPoller {
     const owner = await this.actors.findById(feed.ownerId);
     if (owner === null) return empty(feedId, 'skipped');
 
-    let movedTo: string | null = null;
-    let permanent = true;
+    const redirects: { to: string | null; permanent: boolean } = { to: null, permanent: true };
     let response: Response;
     try {
       response = await this.fetcher.fetch(feed.url, {
@@ -64,8 +63,8 @@ export class FeedPoller {
           ...(feed.lastModified === null ? {} : { 'if-modified-since': feed.lastModified }),
         },
         onRedirect: (hop) => {
-          permanent &&= hop.status === 301 || hop.status === 308;
-          movedTo = hop.to.href;
+          redirects.permanent &&= hop.status === 301 || hop.status === 308;
+          redirects.to = hop.to.href;
         },
       });
     } catch (error) {
@@ -73,7 +72,7 @@ export class FeedPoller {
         error instanceof SafeFetchError ? `${error.reason}: ${error.message}` : String(error);
       return this.fail(feed, null, reason);
     }
-    const url = permanent && movedTo !== null ? movedTo : feed.url;
+    const url = redirects.permanent && redirects.to !== null ? redirects.to : feed.url;
     if (url !== feed.url)
       this.logger.log(`feed ${feed.id} moved permanently: ${feed.url} → ${url}`);
 

@@ -9,6 +9,7 @@ const SECRET_KEY = 'e2e-secret-key-0123456789abcdefghijklmnopqrstuv';
 
 /** A running bridge on a database of its own, reachable at `origin` (http on 127.0.0.1). */
 export interface Bridge {
+  /** The service process; a new one after {@link Bridge.restart}. */
   readonly app: AppProcess;
   readonly origin: string;
   /** `127.0.0.1:PORT`, the host part of every handle. */
@@ -21,6 +22,11 @@ export interface Bridge {
   sql<T extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<T[]>;
   /** Calls `/api/v1` with a token holding `scopes` (admin by default). */
   api(method: string, path: string, body?: unknown, scopes?: Scope[]): Promise<Response>;
+  /**
+   * Starts a new service process with the same environment (port, database, queue prefix,
+   * `vars`) once the current one has exited (stop or kill it first), and waits until it is ready.
+   */
+  restart(timeoutMs?: number): Promise<AppProcess>;
   dispose(): Promise<void>;
 }
 
@@ -46,7 +52,7 @@ export async function startBridge(vars: Record<string, string> = {}): Promise<Br
   const port = await freePort();
   const queuePrefix = uniqueName('q');
   const origin = `http://127.0.0.1:${port}`;
-  const app = AppProcess.start({
+  const env = {
     PORT: String(port),
     PUBLIC_URL: origin,
     DATABASE_URL: url.toString(),
@@ -57,11 +63,14 @@ export async function startBridge(vars: Record<string, string> = {}): Promise<Br
     LOG_LEVEL: 'debug',
     QUEUE_PREFIX: queuePrefix,
     ...vars,
-  });
+  };
+  let app = AppProcess.start(env);
   await app.waitUntilReady(20_000);
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
   return {
-    app,
+    get app() {
+      return app;
+    },
     origin,
     databaseUrl: url.toString(),
     queuePrefix,
@@ -79,6 +88,12 @@ export async function startBridge(vars: Record<string, string> = {}): Promise<Br
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
+    },
+    async restart(timeoutMs = 20_000) {
+      if (app.isRunning()) throw new Error('restart(): the service process is still running');
+      app = AppProcess.start(env);
+      await app.waitUntilReady(timeoutMs);
+      return app;
     },
     async dispose() {
       await pool.end();
