@@ -32,7 +32,7 @@ export class ArticleEntity {
   @Column({ type: 'varchar', length: 35, nullable: true })
   language: string | null;
 
-  @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
+  @Column({ type: 'jsonb' })
   tags: string[];
 
   @Column({ name: 'cover_image', type: 'jsonb', nullable: true })
