@@ -1,46 +1,9 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Ingestion1795314563159 implements MigrationInterface {
-  name = 'Ingestion1795314563159';
+export class Ingestion1795314586138 implements MigrationInterface {
+  name = 'Ingestion1795314586138';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(
-      'CREATE TABLE "actors" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "kind" character varying(16) NOT NULL, "platform_id" character varying(255) NOT NULL, "handle" character varying(64) NOT NULL, "platform_handle" character varying(255) NOT NULL, "name" text NOT NULL, "summary_html" text NOT NULL DEFAULT \'\', "avatar_url" text, "header_url" text, "profile_url" text, "profile_links" jsonb NOT NULL DEFAULT \'[]\', "also_known_as" jsonb NOT NULL DEFAULT \'[]\', "indexable" boolean NOT NULL DEFAULT false, "custom_domain" character varying(253), "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "actors_custom_domain_check" CHECK (custom_domain IS NULL OR kind = \'publication\'), CONSTRAINT "actors_kind_check" CHECK (kind IN (\'author\', \'publication\', \'instance\')), CONSTRAINT "PK_d8608598c2c4f907a78de2ae461" PRIMARY KEY ("id"))',
-    );
-    await queryRunner.query(
-      'CREATE UNIQUE INDEX "actors_custom_domain_key" ON "actors"  ("custom_domain") ',
-    );
-    await queryRunner.query('CREATE UNIQUE INDEX "actors_handle_key" ON "actors"  ("handle") ');
-    await queryRunner.query(
-      'CREATE UNIQUE INDEX "actors_kind_platform_id_key" ON "actors"  ("kind", "platform_id") ',
-    );
-    await queryRunner.query(
-      'CREATE TABLE "actor_keys" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "actor_id" uuid NOT NULL, "algorithm" character varying(16) NOT NULL, "public_jwk" jsonb NOT NULL, "private_sealed" text NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "retired_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "actor_keys_algorithm_check" CHECK (algorithm IN (\'rsa\', \'ed25519\')), CONSTRAINT "PK_fee538015fb42f7dc6c61f8a671" PRIMARY KEY ("id"))',
-    );
-    await queryRunner.query(
-      'CREATE UNIQUE INDEX "actor_keys_current_key" ON "actor_keys"  ("actor_id", "algorithm") WHERE retired_at IS NULL',
-    );
-    await queryRunner.query(
-      'CREATE TABLE "publication_members" ("publication_id" uuid NOT NULL, "author_id" uuid NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_f7ade14e6fbeaf5b353759edb10" PRIMARY KEY ("publication_id", "author_id"))',
-    );
-    await queryRunner.query(
-      'CREATE INDEX "publication_members_author_idx" ON "publication_members"  ("author_id") ',
-    );
-    await queryRunner.query(
-      'CREATE TABLE "fedify_kv" ("key" text array NOT NULL, "value" jsonb NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "PK_12cf1b9e1583b0859dfc98f3bb3" PRIMARY KEY ("key"))',
-    );
-    await queryRunner.query(
-      'CREATE INDEX "fedify_kv_expires_at_idx" ON "fedify_kv"  ("expires_at") WHERE expires_at IS NOT NULL',
-    );
-    await queryRunner.query(
-      'CREATE TABLE "followers" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "actor_id" uuid NOT NULL, "follower_uri" text NOT NULL, "inbox_url" text NOT NULL, "shared_inbox_url" text, "host" character varying(255) NOT NULL, "follow_activity_id" text, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_c90cfc5b18edd29bd15ba95c1a4" PRIMARY KEY ("id"))',
-    );
-    await queryRunner.query(
-      'CREATE INDEX "followers_follower_uri_idx" ON "followers"  ("follower_uri") ',
-    );
-    await queryRunner.query(
-      'CREATE UNIQUE INDEX "followers_actor_follower_key" ON "followers"  ("actor_id", "follower_uri") ',
-    );
     await queryRunner.query(
       'CREATE TABLE "articles" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "platform_id" text NOT NULL, "canonical_url" text NOT NULL, "title" text NOT NULL, "subtitle" text, "content_html" text NOT NULL, "excerpt" text, "language" character varying(35), "tags" jsonb NOT NULL, "cover_image" jsonb, "visibility" character varying(16) NOT NULL, "content_warning" text, "comments_enabled" boolean NOT NULL DEFAULT true, "primary_author_id" uuid NOT NULL, "author_ids" jsonb NOT NULL, "publication_id" uuid, "content_hash" character varying(64) NOT NULL, "published_at" TIMESTAMP WITH TIME ZONE NOT NULL, "source_updated_at" TIMESTAMP WITH TIME ZONE NOT NULL, "deleted_at" TIMESTAMP WITH TIME ZONE, "last_event_id" uuid NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_0a6e2c450d83e0b6052c2793334" PRIMARY KEY ("id"))',
     );
@@ -89,18 +52,6 @@ export class Ingestion1795314563159 implements MigrationInterface {
       'CREATE TABLE "feed_items" ("feed_id" uuid NOT NULL, "item_key" text NOT NULL, "content_hash" character varying(64) NOT NULL, "article_platform_id" text NOT NULL, "federated" boolean NOT NULL, "published_at" TIMESTAMP WITH TIME ZONE, "first_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "last_changed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_8d29deba8866c5d7f1cdc70d599" PRIMARY KEY ("feed_id", "item_key"))',
     );
     await queryRunner.query(
-      'ALTER TABLE "actor_keys" ADD CONSTRAINT "FK_b9f0175bd40104da86ae953074b" FOREIGN KEY ("actor_id") REFERENCES "actors"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
-    );
-    await queryRunner.query(
-      'ALTER TABLE "publication_members" ADD CONSTRAINT "FK_3af2eba62a15f1b39cf0940b600" FOREIGN KEY ("publication_id") REFERENCES "actors"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
-    );
-    await queryRunner.query(
-      'ALTER TABLE "publication_members" ADD CONSTRAINT "FK_fc9ce82179d92415ab637eb9a5b" FOREIGN KEY ("author_id") REFERENCES "actors"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
-    );
-    await queryRunner.query(
-      'ALTER TABLE "followers" ADD CONSTRAINT "FK_9fdd31b6bbda9f26624b6476efd" FOREIGN KEY ("actor_id") REFERENCES "actors"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
-    );
-    await queryRunner.query(
       'ALTER TABLE "articles" ADD CONSTRAINT "FK_b6a84f12b9cef5ab19a76619efa" FOREIGN KEY ("primary_author_id") REFERENCES "actors"("id") ON DELETE RESTRICT ON UPDATE NO ACTION',
     );
     await queryRunner.query(
@@ -131,18 +82,6 @@ export class Ingestion1795314563159 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE "articles" DROP CONSTRAINT "FK_b6a84f12b9cef5ab19a76619efa"',
     );
-    await queryRunner.query(
-      'ALTER TABLE "followers" DROP CONSTRAINT "FK_9fdd31b6bbda9f26624b6476efd"',
-    );
-    await queryRunner.query(
-      'ALTER TABLE "publication_members" DROP CONSTRAINT "FK_fc9ce82179d92415ab637eb9a5b"',
-    );
-    await queryRunner.query(
-      'ALTER TABLE "publication_members" DROP CONSTRAINT "FK_3af2eba62a15f1b39cf0940b600"',
-    );
-    await queryRunner.query(
-      'ALTER TABLE "actor_keys" DROP CONSTRAINT "FK_b9f0175bd40104da86ae953074b"',
-    );
     await queryRunner.query('DROP TABLE "feed_items"');
     await queryRunner.query('DROP INDEX "public"."feeds_url_key"');
     await queryRunner.query('DROP INDEX "public"."feeds_due_idx"');
@@ -160,18 +99,5 @@ export class Ingestion1795314563159 implements MigrationInterface {
     await queryRunner.query('DROP INDEX "public"."articles_publication_idx"');
     await queryRunner.query('DROP INDEX "public"."articles_primary_author_idx"');
     await queryRunner.query('DROP TABLE "articles"');
-    await queryRunner.query('DROP INDEX "public"."followers_actor_follower_key"');
-    await queryRunner.query('DROP INDEX "public"."followers_follower_uri_idx"');
-    await queryRunner.query('DROP TABLE "followers"');
-    await queryRunner.query('DROP INDEX "public"."fedify_kv_expires_at_idx"');
-    await queryRunner.query('DROP TABLE "fedify_kv"');
-    await queryRunner.query('DROP INDEX "public"."publication_members_author_idx"');
-    await queryRunner.query('DROP TABLE "publication_members"');
-    await queryRunner.query('DROP INDEX "public"."actor_keys_current_key"');
-    await queryRunner.query('DROP TABLE "actor_keys"');
-    await queryRunner.query('DROP INDEX "public"."actors_kind_platform_id_key"');
-    await queryRunner.query('DROP INDEX "public"."actors_handle_key"');
-    await queryRunner.query('DROP INDEX "public"."actors_custom_domain_key"');
-    await queryRunner.query('DROP TABLE "actors"');
   }
 }
