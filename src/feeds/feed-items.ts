@@ -84,9 +84,23 @@ export function itemAuthors(
     ];
   }
   return names.map((name) => ({
-    platformId: `feed:${host}:${normalizeHandle(name)}`,
+    platformId: feedAuthorId(host, name),
     profile: { username: name, displayName: name },
   }));
+}
+
+/** Longest actor platform id (`actors.platform_id`). */
+const MAX_PLATFORM_ID_LENGTH = 255;
+
+/**
+ * The platform id of a feed author: the feed's host and the name as written — not its handle, so
+ * that two names that normalize alike ("Jane Doe", "Jane Doé") stay two people with two handles.
+ * A digest stands in when host and name are too long to fit.
+ */
+function feedAuthorId(host: string, name: string): string {
+  const id = `feed:${host}:${name}`;
+  if (id.length <= MAX_PLATFORM_ID_LENGTH) return id;
+  return `feed:sha256:${createHash('sha256').update(`${host}\n${name}`).digest('hex')}`;
 }
 
 /** The ingest command for a new or changed feed item. */

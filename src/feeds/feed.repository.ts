@@ -133,7 +133,8 @@ export class FeedRepository {
    * other tick claims them while their poll runs (the poll then sets the real next time).
    */
   async claimDue(limit: number, leaseS: number): Promise<string[]> {
-    const rows = await this.db.query<{ id: string }[]>(
+    // TypeORM answers an UPDATE (RETURNING or not) with [rows, affected count], not the rows.
+    const [rows] = await this.db.query<[{ id: string }[], number]>(
       `UPDATE feeds SET next_poll_at = now() + make_interval(secs => $2)
         WHERE id IN (SELECT id FROM feeds WHERE status <> 'disabled' AND next_poll_at <= now()
                       ORDER BY next_poll_at LIMIT $1 FOR UPDATE SKIP LOCKED)
@@ -143,14 +144,18 @@ export class FeedRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Makes a feed due now (`POST /api/v1/feeds/{id}/poll`); re-enables a disabled one. */
-  async dueNow(id: string): Promise<void> {
+  /**
+   * Claims one feed for a poll by hand (`POST /api/v1/feeds/{id}/poll`): re-enables a disabled
+   * one and, like {@link claimDue}, pushes its next poll `leaseS` ahead, so that no tick polls it
+   * as well while this poll runs (the poll then sets the real next time).
+   */
+  async claimNow(id: string, leaseS: number): Promise<void> {
     await this.db.query(
-      `UPDATE feeds SET next_poll_at = now(),
+      `UPDATE feeds SET next_poll_at = now() + make_interval(secs => $2),
          status = CASE WHEN status = 'disabled' THEN 'active' ELSE status END,
          disabled_reason = CASE WHEN status = 'disabled' THEN NULL ELSE disabled_reason END
        WHERE id = $1`,
-      [id],
+      [id, leaseS],
     );
   }
 

@@ -83,6 +83,8 @@ export interface FeedView {
 }
 
 const PAGE = 100;
+/** How long a poll by hand keeps the tick off the feed, unless the poll sets another time. */
+const POLL_LEASE_S = 300;
 
 /**
  * RSS/Atom subscriptions (scope `ingest`): register, list, inspect (polling status, failures,
@@ -178,7 +180,7 @@ export class FeedsController {
     @Param('id', new ParseUUIDPipe({ errorHttpStatusCode: HttpStatus.NOT_FOUND })) id: string,
   ): Promise<{ poll: PollSummary; feed: FeedView }> {
     await this.find(id);
-    await this.feeds.dueNow(id);
+    await this.feeds.claimNow(id, POLL_LEASE_S);
     const poll = await this.poller.poll(id);
     return { poll, feed: await this.view(await this.find(id)) };
   }
