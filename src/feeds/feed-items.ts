@@ -12,11 +12,20 @@ import type { Feed } from './feed.js';
 import type { FeedItem } from './parse/index.js';
 
 /**
- * A UUID (version 5 layout) derived from the feed, the item and its content hash: polling the
- * same item with the same content again yields the same event id, which ingestion then ignores.
+ * A UUID (version 5 layout) derived from the feed, the item, the content hash last recorded for it
+ * and the new one: re-polling the same change (after a crash, before the item was recorded) yields
+ * the same event id, which ingestion then ignores, while an edit that is later reverted (A → B →
+ * A) is a new change each time.
  */
-export function feedEventId(feedId: string, itemKey: string, contentHash: string): string {
-  const h = createHash('sha256').update(`${feedId}\n${itemKey}\n${contentHash}`).digest();
+export function feedEventId(
+  feedId: string,
+  itemKey: string,
+  previousHash: string | null,
+  contentHash: string,
+): string {
+  const h = createHash('sha256')
+    .update(`${feedId}\n${itemKey}\n${previousHash ?? ''}\n${contentHash}`)
+    .digest();
   h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
   h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
   const hex = h.subarray(0, 16).toString('hex');
@@ -83,10 +92,11 @@ export function itemAuthors(
       },
     ];
   }
-  return names.map((name) => ({
-    platformId: feedAuthorId(host, name),
-    profile: { username: name, displayName: name },
-  }));
+  return names.map((written) => {
+    // Display names longer than this are not names; keep actor columns within their limits.
+    const name = written.slice(0, 100);
+    return { platformId: feedAuthorId(host, name), profile: { username: name, displayName: name } };
+  });
 }
 
 /** Longest actor platform id (`actors.platform_id`). */
@@ -113,6 +123,8 @@ export function itemCommand(
     feedLanguage: string | null;
     source: IngestSource;
     now: Date;
+    /** The item's content hash as last recorded; null for a new item. */
+    previousHash: string | null;
   },
 ): IngestCommand | null {
   const url = item.link ?? (/^https?:\/\//i.test(item.key) ? item.key : null);
@@ -138,7 +150,7 @@ export function itemCommand(
     owner.kind === 'publication' ? { platformId: owner.platformId } : null;
   return {
     kind: 'upsert',
-    eventId: feedEventId(feed.id, item.key, item.contentHash),
+    eventId: feedEventId(feed.id, item.key, context.previousHash, item.contentHash),
     eventType: 'feed.item',
     source: context.source,
     occurredAt: context.now,

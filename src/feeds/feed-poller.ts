@@ -157,6 +157,7 @@ export class FeedPoller {
         feedLanguage: parsed.language,
         source,
         now,
+        previousHash: prev?.contentHash ?? null,
       });
       if (command === null) {
         skipped++;
