@@ -227,22 +227,20 @@ export class IngestService implements EventSink {
     | { rejected: { reason: string; message: string } }
   > {
     try {
-      const authorIds: string[] = [];
+      // What can refuse the event goes first and writes nothing: authors referenced without a
+      // profile must exist, and the publication (whose custom domain can be impossible) is
+      // checked and stored before any author is. A refused event then creates or changes no
+      // actor: its only effect is its log line (docs/events.md).
+      const known = new Map<string, string>();
       for (const ref of authors) {
-        if (ref.profile !== undefined) {
-          const { actor } = await this.actors.upsertAuthor(ref.platformId, ref.profile, {
-            merge: true,
-          });
-          authorIds.push(actor.id);
-        } else {
-          const actor = await this.actors.findByPlatformId('author', ref.platformId);
-          if (actor === null) {
-            return {
-              rejected: { reason: 'unknown_author', message: `author ${ref.platformId} not found` },
-            };
-          }
-          authorIds.push(actor.id);
+        if (ref.profile !== undefined) continue;
+        const actor = await this.actors.findByPlatformId('author', ref.platformId);
+        if (actor === null) {
+          return {
+            rejected: { reason: 'unknown_author', message: `author ${ref.platformId} not found` },
+          };
         }
+        known.set(ref.platformId, actor.id);
       }
       let publicationId: string | null = null;
       if (publication !== null) {
@@ -263,7 +261,19 @@ export class IngestService implements EventSink {
           };
         }
         publicationId = actor.id;
-        for (const authorId of authorIds) await this.actors.addMember(actor.id, authorId);
+      }
+      const authorIds: string[] = [];
+      for (const ref of authors) {
+        const id =
+          ref.profile === undefined
+            ? known.get(ref.platformId)
+            : (await this.actors.upsertAuthor(ref.platformId, ref.profile, { merge: true })).actor
+                .id;
+        if (id === undefined) throw new Error(`author ${ref.platformId} was not resolved`);
+        authorIds.push(id);
+      }
+      if (publicationId !== null) {
+        for (const authorId of authorIds) await this.actors.addMember(publicationId, authorId);
       }
       return { authorIds, publicationId };
     } catch (error) {

@@ -23,7 +23,24 @@ import {
  */
 @Module({})
 export class IngestionModule {
+  /**
+   * One module per configuration. Nest identifies a dynamic module by its object, so every
+   * `forRoot(config)` (AppModule's, FeedsModule's, …) must return the same one: a second object
+   * would be a second module instance — a second IngestService and relay, the lag route mapped
+   * twice and, with KAFKA_BROKERS, a second Kafka consumer joining the group in the same process.
+   */
+  private static readonly modules = new WeakMap<RuntimeConfig, DynamicModule>();
+
   static forRoot(config: RuntimeConfig): DynamicModule {
+    let module = IngestionModule.modules.get(config);
+    if (module === undefined) {
+      module = IngestionModule.build(config);
+      IngestionModule.modules.set(config, module);
+    }
+    return module;
+  }
+
+  private static build(config: RuntimeConfig): DynamicModule {
     const kafkaOn = config.kafkaBrokers.length > 0;
     return {
       module: IngestionModule,
