@@ -185,14 +185,7 @@ export class IngestService implements EventSink {
   async enqueue(changes: readonly PendingChange[]): Promise<void> {
     if (changes.length === 0) return;
     try {
-      await this.publishQueue.addBulk(
-        changes.map((c) => ({
-          name: 'article.publish' as const,
-          data: { changeId: c.id, articleId: c.articleId, change: c.change, eventId: c.eventId },
-          opts: { jobId: publishJobId(c.eventId) },
-        })),
-      );
-      await this.store.markEnqueued(changes.map((c) => c.id));
+      await this.queueJobs(changes);
     } catch (error) {
       this.logger.warn(
         `publish jobs for change(s) ${changes.map((c) => c.id).join(', ')} not queued yet (${String(error)}); the relay retries`,
@@ -206,17 +199,22 @@ export class IngestService implements EventSink {
     for (;;) {
       const pending = await this.store.pendingChanges(olderThanMs, batch);
       if (pending.length === 0) return total;
-      await this.publishQueue.addBulk(
-        pending.map((c) => ({
-          name: 'article.publish' as const,
-          data: { changeId: c.id, articleId: c.articleId, change: c.change, eventId: c.eventId },
-          opts: { jobId: publishJobId(c.eventId) },
-        })),
-      );
-      await this.store.markEnqueued(pending.map((c) => c.id));
+      await this.queueJobs(pending);
       total += pending.length;
       if (pending.length < batch) return total;
     }
+  }
+
+  /** Adds one publish job per change (the job id makes a repeat a no-op) and marks them queued. */
+  private async queueJobs(changes: readonly PendingChange[]): Promise<void> {
+    await this.publishQueue.addBulk(
+      changes.map((c) => ({
+        name: 'article.publish' as const,
+        data: { changeId: c.id, articleId: c.articleId, change: c.change, eventId: c.eventId },
+        opts: { jobId: publishJobId(c.eventId) },
+      })),
+    );
+    await this.store.markEnqueued(changes.map((c) => c.id));
   }
 
   private async resolveActors(
