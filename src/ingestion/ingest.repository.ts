@@ -93,9 +93,17 @@ export class IngestRepository {
     return rows.length > 0;
   }
 
-  /** Whether a delete of this story took effect (it stays deleted). */
-  async wasDeleted(platformId: string): Promise<boolean> {
-    return this.deletedIn(this.db.manager, platformId);
+  /**
+   * Whether an upsert of this story with this `updatedAt` will be refused: the story was deleted,
+   * or the stored version is newer. A read outside the transaction, which decides for good.
+   */
+  async isStaleOrDeleted(platformId: string, updatedAt: Date): Promise<boolean> {
+    const rows = await this.db.query<unknown[]>(
+      `SELECT 1 FROM articles
+        WHERE platform_id = $1 AND (deleted_at IS NOT NULL OR source_updated_at > $2)`,
+      [platformId, updatedAt],
+    );
+    return rows.length > 0 || (await this.deletedIn(this.db.manager, platformId));
   }
 
   /** Appends a line that changes nothing else (duplicates, rejections). */

@@ -118,8 +118,9 @@ export class IngestService implements EventSink {
         occurredAt: command.occurredAt,
       });
     } else {
-      if (await this.store.wasDeleted(platformId)) {
-        // Recorded through the normal path so the log says why.
+      if (await this.store.isStaleOrDeleted(platformId, command.article.updatedAt)) {
+        // The transaction will refuse it (and log why); its actor profiles are as old as it is,
+        // so they must not overwrite newer ones.
         written = await this.store.applyUpsert({
           eventId: command.eventId,
           eventType,

@@ -130,6 +130,24 @@ describe('HTTP ingest: POST /api/v1/events', () => {
     assert.deepEqual(article, { title: 'Better title', changes: '2' });
   });
 
+  it('a stale event does not roll back its authors’ profiles', async () => {
+    await post(
+      updatedEvent('a-stale-actor', '2026-11-20T12:00:00.000Z', {
+        authors: [{ id: 'u-stale', username: 'stale', displayName: 'New name' }],
+      }),
+    );
+    const old = await post(
+      updatedEvent('a-stale-actor', '2026-11-20T11:00:00.000Z', {
+        authors: [{ id: 'u-stale', username: 'stale', displayName: 'Old name' }],
+      }),
+    );
+    assert.equal(old.body.outcome, 'stale');
+    const [actor] = await bridge.sql<{ name: string }>(
+      `SELECT name FROM actors WHERE platform_id = 'u-stale'`,
+    );
+    assert.equal(actor?.name, 'New name');
+  });
+
   it('an update that arrives before its publish creates the story; the late publish is stale', async () => {
     const update = await post(
       updatedEvent('a-ooo', '2026-11-20T15:00:00.000Z', { title: 'Edited' }),
