@@ -164,11 +164,18 @@ export class ActorRepository {
    * content changed within 30 and 180 days. The publishing issue moves "active" to stories.
    */
   async counts(): Promise<ActorCounts> {
+    // Active: the profile changed, or a story by the author (or in the publication) was
+    // published, within the window.
     const [row] = await this.db.query<{ total: number; month: number; halfyear: number }[]>(
       `SELECT count(*)::int AS total,
-              count(*) FILTER (WHERE updated_at > now() - interval '30 days')::int AS month,
-              count(*) FILTER (WHERE updated_at > now() - interval '180 days')::int AS halfyear
-         FROM actors WHERE kind <> 'instance'`,
+              count(*) FILTER (WHERE greatest(a.updated_at, s.last_published) > now() - interval '30 days')::int AS month,
+              count(*) FILTER (WHERE greatest(a.updated_at, s.last_published) > now() - interval '180 days')::int AS halfyear
+         FROM actors a
+         LEFT JOIN LATERAL (
+           SELECT max(published_at) AS last_published FROM articles
+            WHERE primary_author_id = a.id OR publication_id = a.id
+         ) s ON true
+        WHERE a.kind <> 'instance'`,
     );
     return {
       total: row?.total ?? 0,

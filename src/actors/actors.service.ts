@@ -185,6 +185,10 @@ export class ActorsService {
       const existing = await this.actors.findByPlatformId(kind, platformId);
       const fields = fieldsFor(existing);
       const handle = await this.chooseHandle(fields.platformHandle, existing);
+      // Events repeat their authors' profiles: an unchanged one costs no write.
+      if (existing !== null && existing.handle === handle && sameFields(existing, fields)) {
+        return { actor: existing, created: false, changed: false };
+      }
       const outcome =
         existing === null
           ? await this.actors.insert(kind, platformId, handle, fields)
@@ -237,6 +241,22 @@ export class ActorsService {
 /** The given value; the kept one when the given is `undefined`; else null. */
 function pick<T>(given: T | null | undefined, kept: T | null | undefined): T | null {
   return given === undefined ? (kept ?? null) : given;
+}
+
+/** Whether storing `fields` would leave the actor as it is. */
+function sameFields(actor: Actor, fields: ActorFields): boolean {
+  return (
+    actor.platformHandle === fields.platformHandle &&
+    actor.name === fields.name &&
+    actor.summaryHtml === fields.summaryHtml &&
+    actor.avatarUrl === fields.avatarUrl &&
+    actor.headerUrl === fields.headerUrl &&
+    actor.profileUrl === fields.profileUrl &&
+    JSON.stringify(actor.profileLinks) === JSON.stringify(fields.profileLinks) &&
+    JSON.stringify(actor.alsoKnownAs) === JSON.stringify(fields.alsoKnownAs) &&
+    actor.indexable === fields.indexable &&
+    actor.customDomain === fields.customDomain
+  );
 }
 
 function visibleChange(before: Actor, after: Actor): boolean {

@@ -84,26 +84,29 @@ interface StoredRow {
 export class IngestRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Whether this event id already took effect. */
-  async hasEffect(eventId: string): Promise<boolean> {
-    const rows = await this.db.query<unknown[]>(
-      `SELECT 1 FROM ingest_log WHERE event_id = $1 AND outcome IN ${FINAL_OUTCOMES} LIMIT 1`,
-      [eventId],
-    );
-    return rows.length > 0;
-  }
-
   /**
-   * Whether an upsert of this story with this `updatedAt` will be refused: the story was deleted,
-   * or the stored version is newer. A read outside the transaction, which decides for good.
+   * One read before the transaction, so that events the transaction will refuse do not touch the
+   * actors first: whether the event id already took effect, and (for an upsert with this
+   * `updatedAt`) whether the story was deleted or is stored in a newer version. The transaction
+   * decides for good; this only saves work.
    */
-  async isStaleOrDeleted(platformId: string, updatedAt: Date): Promise<boolean> {
-    const rows = await this.db.query<unknown[]>(
-      `SELECT 1 FROM articles
-        WHERE platform_id = $1 AND (deleted_at IS NOT NULL OR source_updated_at > $2)`,
-      [platformId, updatedAt],
+  async precheck(
+    eventId: string,
+    platformId: string,
+    updatedAt: Date | null,
+  ): Promise<{ duplicate: boolean; refused: boolean }> {
+    const [row] = await this.db.query<{ duplicate: boolean; refused: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM ingest_log
+                       WHERE event_id = $1 AND outcome IN ${FINAL_OUTCOMES}) AS duplicate,
+              $3::timestamptz IS NOT NULL AND (
+                EXISTS (SELECT 1 FROM articles WHERE platform_id = $2
+                          AND (deleted_at IS NOT NULL OR source_updated_at > $3))
+                OR EXISTS (SELECT 1 FROM ingest_log WHERE article_platform_id = $2
+                             AND event_type = 'article.deleted' AND outcome = 'applied')
+              ) AS refused`,
+      [eventId, platformId, updatedAt],
     );
-    return rows.length > 0 || (await this.deletedIn(this.db.manager, platformId));
+    return { duplicate: row?.duplicate ?? false, refused: row?.refused ?? false };
   }
 
   /** Appends a line that changes nothing else (duplicates, rejections). */

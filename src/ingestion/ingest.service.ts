@@ -105,8 +105,13 @@ export class IngestService implements EventSink {
         reason: 'event_already_processed',
       });
     };
-    // Cheap checks first, so a redelivered event does not touch the actors again.
-    if (await this.store.hasEffect(command.eventId)) return duplicate();
+    // Cheap checks first, so a redelivered or refused event does not touch the actors.
+    const precheck = await this.store.precheck(
+      command.eventId,
+      platformId,
+      command.kind === 'upsert' ? command.article.updatedAt : null,
+    );
+    if (precheck.duplicate) return duplicate();
 
     let written: WriteResult;
     if (command.kind === 'delete') {
@@ -118,7 +123,7 @@ export class IngestService implements EventSink {
         occurredAt: command.occurredAt,
       });
     } else {
-      if (await this.store.isStaleOrDeleted(platformId, command.article.updatedAt)) {
+      if (precheck.refused) {
         // The transaction will refuse it (and log why); its actor profiles are as old as it is,
         // so they must not overwrite newer ones.
         written = await this.store.applyUpsert({

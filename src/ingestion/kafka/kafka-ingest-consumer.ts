@@ -42,6 +42,8 @@ export interface KafkaIngestConsumerOptions {
   /** Backoff between attempts of one message: `initialMs` doubling up to `maxMs`, with jitter. */
   retry?: { initialMs?: number; maxMs?: number };
   /** Level of kafkajs's own log entries passed to `logger`. Default WARN. */
+  /** Partitions processed at once (each in order). Default 4. */
+  partitionsConsumedConcurrently?: number;
   kafkaLogLevel?: logLevel;
 }
 
@@ -192,6 +194,9 @@ export class KafkaIngestConsumer {
       // kafkajs commits after every batch anyway; without an interval (its default is none) the
       // commitOffsetsIfNecessary() after each message would never commit inside a long batch.
       autoCommitInterval: AUTO_COMMIT_INTERVAL_MS,
+      // Order matters only within a partition (one story's events share a key); ingestion
+      // serializes events of one story across partitions with a lock of its own.
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });
