@@ -7,6 +7,7 @@ import { FederationModule } from './federation/federation.module.js';
 import { FeedsModule } from './feeds/feeds.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IngestionModule } from './ingestion/ingestion.module.js';
+import { PublishingModule } from './publishing/publishing.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { QueueModule } from './queue/queue.module.js';
 
@@ -24,6 +25,7 @@ export class AppModule {
         FederationModule.forRoot(config),
         IngestionModule.forRoot(config),
         FeedsModule.forRoot(config),
+        PublishingModule.forRoot(config),
         ...(servesHttp(config) ? [HealthModule] : []),
       ],
     };
