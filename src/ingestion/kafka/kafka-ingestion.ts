@@ -6,7 +6,7 @@ import {
   Logger,
   NotFoundException,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
   ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
@@ -50,11 +50,11 @@ export function kafkaConsumerFactory(config: RuntimeConfig, sink: EventSink): Ka
 
 /**
  * Runs the consumer in worker processes: started after boot (not awaited, so a broker that is
- * down does not hold the boot — kafkajs keeps retrying), stopped on shutdown before the database
- * closes, so the message in hand is finished and committed.
+ * down does not hold the boot — kafkajs keeps retrying), stopped at the start of shutdown, before
+ * the database closes, so the message in hand is finished and committed.
  */
 @Injectable()
-export class KafkaIngestionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+export class KafkaIngestionRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(KafkaIngestionRunner.name);
   private started: Promise<void> | undefined;
 
@@ -70,7 +70,8 @@ export class KafkaIngestionRunner implements OnApplicationBootstrap, OnApplicati
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before any module closes: the database must still be there for the message in hand. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.consumer.stop();
     await this.started;
   }
