@@ -302,21 +302,27 @@ export function probePort(port: number, host = '127.0.0.1'): Promise<string> {
 
 /** Pids of live `postgres -D <clusterDir>` processes (postmasters of that cluster), from /proc. */
 export async function postmasterPids(clusterDir: string): Promise<number[]> {
-  const pids: number[] = [];
+  const candidates = new Map<number, number>(); // pid → parent pid
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let argv: string[];
+    let stat: string;
     try {
       argv = (await readFile(join('/proc', entry, 'cmdline'), 'utf8')).split('\0');
+      stat = await readFile(join('/proc', entry, 'stat'), 'utf8');
     } catch {
       continue; // gone meanwhile
     }
     const d = argv.indexOf('-D');
     if ((argv[0] ?? '').endsWith('postgres') && d > 0 && argv[d + 1] === clusterDir) {
-      pids.push(Number(entry));
+      // stat: "pid (comm) state ppid …"; comm may contain spaces, so read after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      candidates.set(Number(entry), ppid);
     }
   }
-  return pids;
+  // A backend that was just forked still shows the postmaster's command line until it sets its
+  // title; it is a child of a postmaster, so only processes whose parent is not one count.
+  return [...candidates].filter(([, ppid]) => !candidates.has(ppid)).map(([pid]) => pid);
 }
 
 /** Stops every postmaster of `clusterDir` (fast shutdown, then SIGKILL); for cleanup. */
