@@ -4,6 +4,7 @@ import { DataSource, In, type EntityManager } from 'typeorm';
 import type { Actor, ActorCounts, ActorFields, ActorKind } from './actor.js';
 import { ActorEntity } from './actor.entity.js';
 import { MembershipEntity } from './membership.entity.js';
+import { violatedUniqueConstraint } from '../database/pg-errors.js';
 
 /** Why a write was refused by a uniqueness rule. */
 export type ActorConflict = 'handle' | 'custom-domain';
@@ -224,12 +225,9 @@ function toActor(row: ActorEntity | null): Actor | null {
 
 /** Maps a unique violation to what was taken; rethrows anything else. */
 function conflictOf(error: unknown, inserting: boolean): ActorConflict | 'platform-id' {
-  const constraint = (error as { driverError?: { code?: string; constraint?: string } })
-    .driverError;
-  if (constraint?.code === '23505') {
-    if (constraint.constraint === 'actors_handle_key') return 'handle';
-    if (constraint.constraint === 'actors_custom_domain_key') return 'custom-domain';
-    if (inserting && constraint.constraint === 'actors_kind_platform_id_key') return 'platform-id';
-  }
+  const constraint = violatedUniqueConstraint(error);
+  if (constraint === 'actors_handle_key') return 'handle';
+  if (constraint === 'actors_custom_domain_key') return 'custom-domain';
+  if (inserting && constraint === 'actors_kind_platform_id_key') return 'platform-id';
   throw error;
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ArticleChangeKind, ArticleContent } from '../articles/article.js';
+import { violatedUniqueConstraint } from '../database/pg-errors.js';
 import { decideDelete, decideUpsert, type Decision, type StoredState } from './decide.js';
 import type { IngestOutcomeKind, IngestSource, Problem } from './ingest.js';
 
@@ -248,7 +249,7 @@ export class IngestRepository {
         return body(tx);
       });
     } catch (error) {
-      if (isUniqueViolation(error, EFFECT_KEY)) return { kind: 'duplicate' };
+      if (violatedUniqueConstraint(error) === EFFECT_KEY) return { kind: 'duplicate' };
       throw error;
     }
   }
@@ -408,12 +409,4 @@ function lineOf(r: LogRow): LoggedLine {
 
 function truncate(value: string | null, max: number): string | null {
   return value !== null && value.length > max ? `${value.slice(0, max - 1)}…` : value;
-}
-
-function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const e = error as { code?: unknown; constraint?: unknown; driverError?: unknown };
-  if (e.code === '23505' && e.constraint === constraint) return true;
-  return typeof e.driverError === 'object' && e.driverError !== null
-    ? isUniqueViolation(e.driverError, constraint)
-    : false;
 }

@@ -5,6 +5,7 @@ import { Kafka, logLevel, Partitioners, type IHeaders, type Message, type Produc
 
 import { waitFor } from '../support/database.js';
 import { KafkaTestBroker } from '../support/kafka-broker/kafka-broker.js';
+import { readTopic } from '../support/kafka-broker/read-topic.js';
 import { type Bridge, startBridge } from './support/bridge.js';
 import { deletedEvent, publishedEvent, updatedEvent } from './support/events.js';
 
@@ -31,12 +32,6 @@ interface LogRow {
   reason: string | null;
 }
 
-interface DlqMessage {
-  readonly key: string | undefined;
-  readonly value: string | undefined;
-  readonly headers: Record<string, string>;
-}
-
 interface LagBody {
   topic: string;
   groupId: string;
@@ -46,14 +41,6 @@ interface LagBody {
 }
 
 const idOf = (event: Record<string, unknown>): string => String(event.eventId);
-
-function headerStrings(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(',') : value.toString();
-  }
-  return out;
-}
 
 /**
  * Kafka ingestion against the real service: the bridge runs as a child process (ROLE=all, its own
@@ -153,32 +140,8 @@ describe('Kafka ingest end to end: the service consuming articles.events', () =>
   }
 
   /** Reads the DLQ from the beginning with a consumer group of its own until `count` arrived. */
-  async function readDlq(count: number): Promise<DlqMessage[]> {
-    const reader = kafka.consumer({
-      groupId: `dlq-reader-${Date.now()}`,
-      maxWaitTimeInMs: 100,
-      heartbeatInterval: 100,
-      sessionTimeout: 3_000,
-      rebalanceTimeout: 3_000,
-    });
-    cleanups.push(() => reader.disconnect());
-    const received: DlqMessage[] = [];
-    await reader.connect();
-    await reader.subscribe({ topic: DLQ_TOPIC, fromBeginning: true });
-    await reader.run({
-      eachMessage: ({ message }) => {
-        received.push({
-          key: message.key?.toString(),
-          value: message.value?.toString(),
-          headers: headerStrings(message.headers),
-        });
-        return Promise.resolve();
-      },
-    });
-    await waitFor(() => received.length >= count, 20_000, `${count} messages on ${DLQ_TOPIC}`);
-    await reader.disconnect();
-    return received;
-  }
+  const readDlq = (count: number) =>
+    readTopic(kafka, DLQ_TOPIC, count, { groupId: `dlq-reader-${Date.now()}`, timeoutMs: 20_000 });
 
   it('published, updated, deleted: the row follows, three changes in order, log lines with Kafka origins', async () => {
     const published = publishedEvent('k-story');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
   Kafka,
@@ -8,12 +7,13 @@ import {
   Partitioners,
   type Admin,
   type ConsumerConfig,
-  type IHeaders,
   type Message,
   type Producer,
 } from 'kafkajs';
 
+import { waitFor } from '../../../test/support/database.js';
 import { KafkaTestBroker } from '../../../test/support/kafka-broker/kafka-broker.js';
+import { readTopic } from '../../../test/support/kafka-broker/read-topic.js';
 import type {
   EventSink,
   IngestCommand,
@@ -22,21 +22,6 @@ import type {
   IngestSource,
 } from '../ingest.js';
 import { KafkaIngestConsumer, type KafkaIngestConsumerOptions } from './kafka-ingest-consumer.js';
-
-/** Polls `predicate` until it holds, failing after `timeoutMs`. */
-async function waitFor(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await sleep(20);
-  }
-}
 
 /** Settings that keep group joins, rebalances and empty fetches fast against the test broker. */
 const FAST_CONSUMER: Partial<ConsumerConfig> = {
@@ -155,20 +140,6 @@ class MemoryLogger {
 const event = (eventId: string, type = 'article.published', articleId = 'a1'): string =>
   JSON.stringify({ eventId, type, articleId });
 
-interface DlqMessage {
-  key: string | undefined;
-  value: string | undefined;
-  headers: Record<string, string>;
-}
-
-function headerStrings(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(',') : value.toString();
-  }
-  return out;
-}
-
 void describe('KafkaIngestConsumer against the Kafka test broker', () => {
   let broker: KafkaTestBroker;
   let kafka: Kafka;
@@ -243,30 +214,6 @@ void describe('KafkaIngestConsumer against the Kafka test broker', () => {
   async function endOffsets(topic: string): Promise<Map<number, string>> {
     const offsets = await admin.fetchTopicOffsets(topic);
     return new Map(offsets.map((p) => [p.partition, p.high]));
-  }
-
-  /** Reads `count` messages of `topic` from the beginning with a separate group consumer. */
-  async function readTopic(topic: string, count: number): Promise<DlqMessage[]> {
-    const reader = kafka.consumer({ groupId: `reader-${topic}`, ...FAST_CONSUMER });
-    const received: DlqMessage[] = [];
-    try {
-      await reader.connect();
-      await reader.subscribe({ topic, fromBeginning: true });
-      await reader.run({
-        eachMessage: ({ message }) => {
-          received.push({
-            key: message.key?.toString(),
-            value: message.value?.toString(),
-            headers: headerStrings(message.headers),
-          });
-          return Promise.resolve();
-        },
-      });
-      await waitFor(() => received.length >= count, 10_000, `${count} messages on ${topic}`);
-      return received;
-    } finally {
-      await reader.disconnect();
-    }
   }
 
   void it('delivers every event once, in per-key order, and commits up to the end offsets', async () => {
@@ -364,7 +311,7 @@ void describe('KafkaIngestConsumer against the Kafka test broker', () => {
     );
     assert.equal((await committed('g2', 't2.events')).get(0), '5', 'nothing stalled');
 
-    const dlq = await readTopic('t2.dlq', 2);
+    const dlq = await readTopic(kafka, 't2.dlq', 2, { groupId: 'reader-t2.dlq' });
     assert.equal(dlq.length, 2);
     const [rejected, unparsable] = dlq;
     assert.ok(rejected && unparsable);
@@ -549,7 +496,7 @@ void describe('KafkaIngestConsumer against the Kafka test broker', () => {
       retries: 3,
       lastError: "Cannot read properties of undefined (reading 'slug')",
     });
-    const [letter] = await readTopic('t7.dlq', 1);
+    const [letter] = await readTopic(kafka, 't7.dlq', 1, { groupId: 'reader-t7.dlq' });
     assert.ok(letter);
     assert.equal(letter.key, 'a7');
     assert.equal(letter.value, event('p2'));
