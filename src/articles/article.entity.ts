@@ -81,6 +81,10 @@ export class ArticleEntity {
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
   deletedAt: Date | null;
 
+  /** When the story was pinned to its authors' and publication's featured collections. */
+  @Column({ name: 'pinned_at', type: 'timestamptz', nullable: true })
+  pinnedAt: Date | null;
+
   /** The event that last changed this row. */
   @Column({ name: 'last_event_id', type: 'uuid' })
   lastEventId: string;

@@ -12,6 +12,12 @@ import { ArticleChangeEntity } from '../articles/article-change.entity.js';
 import { ArticleEntity } from '../articles/article.entity.js';
 import { IngestLogEntity } from '../ingestion/ingest-log.entity.js';
 import { FeedEntity, FeedItemEntity } from '../feeds/feed.entity.js';
+import {
+  DeliveryEntity,
+  DeliveryHostEntity,
+  OutboundActivityEntity,
+} from '../delivery/delivery.entity.js';
+import { ArticleFederationEntity } from '../publishing/article-federation.entity.js';
 
 /** Every entity of the service. The migration drift check compares these with migrations/. */
 export const ENTITIES = [
@@ -25,6 +31,10 @@ export const ENTITIES = [
   IngestLogEntity,
   FeedEntity,
   FeedItemEntity,
+  ArticleFederationEntity,
+  OutboundActivityEntity,
+  DeliveryEntity,
+  DeliveryHostEntity,
 ];
 
 /** dist/ root: this file is dist/src/database/data-source.js once built. */
