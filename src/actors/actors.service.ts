@@ -1,3 +1,6 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { type JobMap, QueueName } from '../queue/jobs.js';
 import {
   ConflictException,
   Inject,
@@ -25,6 +28,9 @@ const CANDIDATE_BATCH = 20;
 /** Attempts when a concurrent writer takes the chosen handle first. */
 const MAX_ATTEMPTS = 5;
 
+/** Profile changes this close together are sent as one Update. */
+const PROFILE_UPDATE_WINDOW_MS = 3000;
+
 /** Options of {@link ActorsService.upsertAuthor} and {@link ActorsService.upsertPublication}. */
 export interface UpsertOptions {
   /** Keep stored values for fields the profile leaves `undefined` (partial profiles in events). */
@@ -51,6 +57,7 @@ export class ActorsService {
     private readonly actors: ActorRepository,
     private readonly keys: ActorKeysService,
     @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
+    @InjectQueue(QueueName.publish) private readonly publishQueue: Queue,
   ) {}
 
   findById(id: string): Promise<Actor | null> {
@@ -205,15 +212,31 @@ export class ActorsService {
       if (existing !== null && existing.handle !== outcome.handle) {
         this.logger.log(`${kind} ${platformId}: handle ${existing.handle} → ${outcome.handle}`);
       }
-      return {
-        actor: outcome,
-        created: existing === null,
-        changed: existing === null || visibleChange(existing, outcome),
-      };
+      const changed = existing === null || visibleChange(existing, outcome);
+      if (existing !== null && changed) await this.announceProfileChange(outcome.id);
+      return { actor: outcome, created: existing === null, changed };
     }
     throw new Error(
       `could not assign a handle to ${kind} ${platformId} after ${MAX_ATTEMPTS} attempts`,
     );
+  }
+
+  /**
+   * Queues an Update of the actor to its followers (publishing sends it). Best effort: the
+   * profile is stored either way, and a queue outage must not refuse it.
+   */
+  private async announceProfileChange(actorId: string): Promise<void> {
+    try {
+      await this.publishQueue.add('actor.update', { actorId } satisfies JobMap['actor.update'], {
+        // A burst of changes to one profile within a few seconds makes one Update.
+        jobId: `actor-update-${actorId}-${Math.floor(Date.now() / PROFILE_UPDATE_WINDOW_MS)}`,
+        delay: PROFILE_UPDATE_WINDOW_MS,
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { count: 1000 },
+      });
+    } catch (error) {
+      this.logger.warn(`Update of actor ${actorId} not queued: ${String(error)}`);
+    }
   }
 
   /** The actor's handle: kept while its username or slug normalizes the same, else the first free. */

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { Article, CoverImage, Visibility } from './article.js';
 
-interface ArticleRow {
+/** A row of `articles` as node-postgres returns it. */
+export interface ArticleRow {
   id: string;
   platform_id: string;
   canonical_url: string;
@@ -23,11 +24,20 @@ interface ArticleRow {
   published_at: Date;
   source_updated_at: Date;
   deleted_at: Date | null;
+  pinned_at: Date | null;
   created_at: Date;
   modified_at: Date;
 }
 
-/** Stories as stored, read side (ingestion writes them). */
+/** Why a story's pin could not change. */
+export type PinRefusal = 'not_found' | 'deleted';
+
+/** The outcome of {@link ArticleRepository.setPinned}: the story as it now is, or why not. */
+export type PinResult =
+  | { readonly ok: true; readonly article: Article }
+  | { readonly ok: false; readonly reason: PinRefusal };
+
+/** Stories as stored: the read side, and the pin flag (ingestion writes the content). */
 @Injectable()
 export class ArticleRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -46,9 +56,30 @@ export class ArticleRepository {
     const row = rows[0];
     return row === undefined ? null : articleOf(row);
   }
+
+  /**
+   * Pins (`pinned` true) or unpins a story by its platform id. Pinning a pinned story keeps its
+   * first `pinnedAt`, so repeating the call changes nothing. A deleted story stays as it is:
+   * deletion is final (see ingestion's decide.ts), and its pin no longer shows anywhere.
+   */
+  async setPinned(platformId: string, pinned: boolean): Promise<PinResult> {
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [rows] = await this.db.query<[ArticleRow[], number]>(
+      `UPDATE articles
+          SET pinned_at = CASE WHEN $2::boolean THEN COALESCE(pinned_at, now()) ELSE NULL END
+        WHERE platform_id = $1 AND deleted_at IS NULL
+        RETURNING *`,
+      [platformId, pinned],
+    );
+    const row = rows[0];
+    if (row !== undefined) return { ok: true, article: articleOf(row) };
+    const existing = await this.findByPlatformId(platformId);
+    return { ok: false, reason: existing === null ? 'not_found' : 'deleted' };
+  }
 }
 
-function articleOf(r: ArticleRow): Article {
+/** The domain object of an `articles` row (`SELECT *`). */
+export function articleOf(r: ArticleRow): Article {
   return {
     id: r.id,
     platformId: r.platform_id,
@@ -69,6 +100,7 @@ function articleOf(r: ArticleRow): Article {
     publicationId: r.publication_id,
     contentHash: r.content_hash,
     deletedAt: r.deleted_at,
+    pinnedAt: r.pinned_at,
     createdAt: r.created_at,
     modifiedAt: r.modified_at,
   };

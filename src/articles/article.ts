@@ -39,6 +39,8 @@ export interface Article extends ArticleContent {
   /** Hash of the content fields; equal hashes mean nothing a reader sees changed. */
   readonly contentHash: string;
   readonly deletedAt: Date | null;
+  /** When it was pinned to its authors' and publication's featured collections; null if not. */
+  readonly pinnedAt: Date | null;
   readonly createdAt: Date;
   readonly modifiedAt: Date;
 }

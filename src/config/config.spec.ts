@@ -56,6 +56,28 @@ describe('loadConfig', () => {
     assert.equal(sut.runMigrations, false);
   });
 
+  it('reads the delivery settings and refuses out-of-range ones', () => {
+    const defaults = loadConfig({}).delivery;
+    assert.deepEqual(defaults, { concurrency: 64, hostConcurrency: 8, retryScale: 1 });
+    const set = loadConfig({
+      DELIVERY_CONCURRENCY: '16',
+      DELIVERY_HOST_CONCURRENCY: '2',
+      DELIVERY_RETRY_SCALE: '0.01',
+    }).delivery;
+    assert.deepEqual(set, { concurrency: 16, hostConcurrency: 2, retryScale: 0.01 });
+    const problems = problemsOf({
+      DELIVERY_CONCURRENCY: '0',
+      DELIVERY_HOST_CONCURRENCY: 'many',
+      DELIVERY_RETRY_SCALE: '2',
+    });
+    assert.deepEqual(problems.map((p) => p.split(' ')[0]).sort(), [
+      'DELIVERY_CONCURRENCY',
+      'DELIVERY_HOST_CONCURRENCY',
+      'DELIVERY_RETRY_SCALE',
+    ]);
+    assert.match(problemsOf({ DELIVERY_RETRY_SCALE: '0' })[0] ?? '', /above 0/);
+  });
+
   it('names PUBLIC_URL when it is not a URL', () => {
     const problems = problemsOf({ PUBLIC_URL: 'bridge.example' });
     assert.equal(problems.length, 1);

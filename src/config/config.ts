@@ -38,6 +38,13 @@ export interface AppConfig {
     readonly backfill: number;
     readonly concurrency: number;
   };
+  /** Delivery of our activities: jobs at once per worker process, and requests at once per host. */
+  readonly delivery: {
+    readonly concurrency: number;
+    readonly hostConcurrency: number;
+    /** Multiplies every retry delay and breaker wait (tests and staging shorten them). */
+    readonly retryScale: number;
+  };
   readonly role: Role;
   readonly dataDir: string;
   /** `undefined` only in embedded mode, where it is generated into `dataDir` at boot. */
@@ -100,6 +107,16 @@ export function loadConfig(env: Env): AppConfig {
     const value = Number(raw);
     if (!/^\d+$/.test(raw) || value < min || value > max) {
       return fail(name, `must be an integer from ${min} to ${max}, got "${raw}"`, fallback);
+    }
+    return value;
+  };
+
+  const fraction = (name: string, fallback: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d*\.?\d+$/.test(raw) || value <= 0 || value > 1) {
+      return fail(name, `must be a number above 0 and at most 1, got "${raw}"`, fallback);
     }
     return value;
   };
@@ -197,6 +214,12 @@ export function loadConfig(env: Env): AppConfig {
     problems.push('FEED_MIN_INTERVAL_S must not exceed FEED_MAX_INTERVAL_S');
   }
 
+  const delivery = {
+    concurrency: int('DELIVERY_CONCURRENCY', 64, 1, 1024),
+    hostConcurrency: int('DELIVERY_HOST_CONCURRENCY', 8, 1, 256),
+    retryScale: fraction('DELIVERY_RETRY_SCALE', 1),
+  };
+
   const secretKey = secret('SECRET_KEY');
   if (read('SECRET_KEY') === undefined && read('DATABASE_URL') !== undefined) {
     problems.push(
@@ -220,6 +243,7 @@ export function loadConfig(env: Env): AppConfig {
     kafkaBrokers,
     kafka,
     feeds,
+    delivery,
     role,
     dataDir: read('DATA_DIR') ?? './.data',
     secretKey,

@@ -137,6 +137,10 @@ export class DeliveryHostEntity {
   @Column({ name: 'consecutive_failures', type: 'int', default: 0 })
   consecutiveFailures: number;
 
+  /** When the current run of consecutive failures began. */
+  @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
+  failingSince: Date | null;
+
   /** Deliveries wait until then; after it one probe goes through. */
   @Column({ name: 'open_until', type: 'timestamptz', nullable: true })
   openUntil: Date | null;

@@ -1,6 +1,7 @@
 import type { Context, Federation } from '@fedify/fedify';
 import type { Actor } from '../actors/actor.js';
 import { INSTANCE_IDENTIFIER, profilePageUrl } from '../actors/actor-urls.js';
+import { attributionDomains } from '../actors/attribution-domains.js';
 import { normalizeHandle } from '../actors/handle.js';
 import type { ActorKeysService } from '../actors/actor-keys.service.js';
 import type { ActorsService } from '../actors/actors.service.js';
@@ -41,7 +42,7 @@ export function registerActorDispatcher(
       const actor = await actorByIdentifier(deps.actors, identifier);
       if (actor === null) return null;
       return renderActor(ctx, actor, {
-        attributionDomains: await attributionDomains(deps, actor),
+        attributionDomains: await attributionDomains(deps.actors, actor),
         profileUrl: new URL(actor.profileUrl ?? profilePageUrl(deps.publicUrl, actor.handle)),
       });
     })
@@ -73,24 +74,4 @@ async function mapHandle(
   }
   const actor = await deps.actors.findByHandle(handle);
   return actor === null || actor.kind === 'instance' ? null : actor.id;
-}
-
-/**
- * The domains whose pages may credit this actor: the platform's (taken from its profile URLs) and
- * custom domains, of the actor and, for an author, of the publications they write for.
- */
-async function attributionDomains(deps: ActorDispatchDeps, actor: Actor): Promise<string[]> {
-  const domains = new Set<string>();
-  const add = (url: string | null): void => {
-    if (url !== null) domains.add(new URL(url).hostname);
-  };
-  if (actor.customDomain !== null) domains.add(actor.customDomain);
-  add(actor.profileUrl);
-  if (actor.kind === 'author') {
-    for (const publication of await deps.actors.publicationsOf(actor.id)) {
-      if (publication.customDomain !== null) domains.add(publication.customDomain);
-      add(publication.profileUrl);
-    }
-  }
-  return [...domains];
 }

@@ -24,12 +24,17 @@ import type { RuntimeConfig } from '../config/runtime.js';
 import { PG_POOL } from '../database/database.module.js';
 import { FollowerRepository } from '../followers/follower.repository.js';
 import { FollowersModule } from '../followers/followers.module.js';
+import { DeliveryModule } from '../delivery/delivery.module.js';
+import { DELIVERY_HOST_HEALTH } from '../delivery/delivery.tokens.js';
+import type { HostHealth } from '../delivery/host-health.js';
 import {
   createAuthenticatedDocumentLoaderFactory,
   createContextLoader,
   createDocumentLoader,
   SafeFetch,
 } from '../net/index.js';
+import { OutboxModule } from '../publishing/outbox.module.js';
+import { OutboxService } from '../publishing/outbox.service.js';
 import { QUEUE_CONNECTION } from '../queue/queue.module.js';
 import type { QueueConnection } from '../queue/connection.js';
 import { QueueName } from '../queue/jobs.js';
@@ -94,6 +99,8 @@ export class FederationModule {
         ActorsService,
         ActorKeysService,
         FollowerRepository,
+        OutboxService,
+        DELIVERY_HOST_HEALTH,
         getQueueToken(QueueName.fedifyInbox),
         getQueueToken(QueueName.fedifyOutbox),
         getQueueToken(QueueName.fedifyFanout),
@@ -106,6 +113,8 @@ export class FederationModule {
         actors: ActorsService,
         keys: ActorKeysService,
         followers: FollowerRepository,
+        outboxService: OutboxService,
+        hostHealth: HostHealth,
         inbox: Queue,
         outbox: Queue,
         fanout: Queue,
@@ -141,13 +150,23 @@ export class FederationModule {
         });
         const log = new Logger('Inbox');
         registerActorDispatcher(federation, { actors, keys, publicUrl: cfg.publicUrl });
-        registerCollections(federation, { actors, followers, hideFollowers: cfg.hideFollowers });
+        const collectionsLog = new Logger('Collections');
+        registerCollections(federation, {
+          actors,
+          followers,
+          hideFollowers: cfg.hideFollowers,
+          outbox: outboxService,
+          warn: (m) => {
+            collectionsLog.warn(m);
+          },
+        });
         registerInbox(federation, {
           actors,
           followers,
           log: (m) => {
             log.log(m);
           },
+          seen: (host) => hostHealth.seen(host),
         });
         registerNodeInfo(federation, async () => {
           const counts = await actors.counts();
@@ -167,7 +186,13 @@ export class FederationModule {
     };
     return {
       module: FederationModule,
-      imports: [ActorsModule, FollowersModule, AuthModule],
+      imports: [
+        ActorsModule,
+        FollowersModule,
+        OutboxModule,
+        AuthModule,
+        DeliveryModule.forRoot(config),
+      ],
       controllers: servesHttp(config) ? [WebController, KeyRotationController] : [],
       providers: [
         {

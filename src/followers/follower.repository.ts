@@ -134,6 +134,33 @@ export class FollowerRepository {
     return rows.map(toFollower);
   }
 
+  /**
+   * The distinct inboxes behind the followers of `actorIds`: a follower's server's shared inbox
+   * when it has one, else the follower's own. A server with many followers of several of these
+   * actors appears once.
+   */
+  async inboxes(actorIds: readonly string[]): Promise<string[]> {
+    if (actorIds.length === 0) return [];
+    const rows = await this.db.query<{ inbox: string }[]>(
+      `SELECT DISTINCT COALESCE(shared_inbox_url, inbox_url) AS inbox
+         FROM followers WHERE actor_id = ANY($1::uuid[])`,
+      [actorIds],
+    );
+    return rows.map((r) => r.inbox);
+  }
+
+  /**
+   * Removes every follower reached through `inbox` (their own inbox or their server's shared
+   * one), after that inbox answered 410 Gone; returns how many follow rows went.
+   */
+  async removeAtInbox(inbox: string): Promise<number> {
+    const [, count] = await this.db.query<[unknown, number]>(
+      'DELETE FROM followers WHERE inbox_url = $1 OR shared_inbox_url = $1',
+      [inbox],
+    );
+    return count;
+  }
+
   /** Total follow rows, for NodeInfo-style statistics. */
   async total(): Promise<number> {
     const rows = await this.db.query<{ n: number }[]>('SELECT count(*)::int AS n FROM followers');

@@ -53,6 +53,7 @@ const story = (overrides: Partial<Article> = {}): Article => ({
   publicationId: null,
   contentHash: 'h',
   deletedAt: null,
+  pinnedAt: null,
   createdAt: new Date('2026-11-20T10:00:01Z'),
   modifiedAt: new Date('2026-11-20T10:00:01Z'),
   ...overrides,

@@ -16,6 +16,8 @@ export const QueueName = {
   ingest: 'ingest',
   /** Feed polling: a scheduler tick and one job per due feed. */
   feeds: 'feeds',
+  /** One job per (activity, inbox) delivery of what our actors publish, plus its relay. */
+  deliver: 'deliver',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -41,6 +43,16 @@ export interface JobMap {
   'feeds.tick': Readonly<Record<string, never>>;
   /** Polls one feed. */
   'feeds.poll': { readonly feedId: string };
+  /** Posts one stored activity to one inbox (a `deliveries` row). */
+  'delivery.send': {
+    readonly deliveryId: string;
+    readonly activityId: string;
+    readonly inbox: string;
+  };
+  /** Queues deliveries of activities whose jobs were never confirmed queued. Repeats. */
+  'delivery.relay': Readonly<Record<string, never>>;
+  /** Sends Update of an actor whose profile changed to its followers. */
+  'actor.update': { readonly actorId: string };
 }
 
 export type JobName = keyof JobMap;

@@ -8,6 +8,8 @@ export interface InboxDeps {
   readonly actors: ActorsService;
   readonly followers: FollowerRepository;
   readonly log: (message: string) => void;
+  /** A verified activity came from `host` (resets its delivery failure record). */
+  readonly seen?: (host: string) => Promise<void>;
 }
 
 /** Our author or publication that `uri` names, with its dispatcher identifier. */

@@ -1,5 +1,5 @@
 import type { Federation, RequestContext } from '@fedify/fedify';
-import { Block, Delete, Follow, Move, Reject, Undo, type Activity } from '@fedify/vocab';
+import { Activity, Block, Delete, Follow, Move, Reject, Undo } from '@fedify/vocab';
 import type { UnverifiedActivityReason } from '@fedify/fedify';
 import { BlockHandler, RejectHandler } from './block.handler.js';
 import { DeleteHandler } from './delete.handler.js';
@@ -23,14 +23,44 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
   const move = new MoveHandler(deps);
   const block = new BlockHandler(deps);
   const reject = new RejectHandler(deps);
+  // Fedify runs listeners only for verified activities: each one shows its server is up, which
+  // clears that host's delivery failures (Mastodon's rule for unavailable domains).
+  const seen = async (activity: Activity): Promise<void> => {
+    const host = activity.actorId?.host;
+    if (host === undefined || deps.seen === undefined) return;
+    try {
+      await deps.seen(host.toLowerCase());
+    } catch (error) {
+      deps.log(`delivery health of ${host} not reset: ${String(error)}`);
+    }
+  };
   federation
     .setInboxListeners(INBOX_PATH, SHARED_INBOX_PATH)
-    .on(Follow, (ctx, a) => follow.handle(ctx, a))
-    .on(Undo, (ctx, a) => undo.handle(ctx, a))
-    .on(Delete, (ctx, a) => del.handle(ctx, a))
-    .on(Move, (ctx, a) => move.handle(ctx, a))
-    .on(Block, (ctx, a) => block.handle(ctx, a))
-    .on(Reject, (ctx, a) => reject.handle(ctx, a))
+    .on(Follow, async (ctx, a) => {
+      await seen(a);
+      await follow.handle(ctx, a);
+    })
+    .on(Undo, async (ctx, a) => {
+      await seen(a);
+      await undo.handle(ctx, a);
+    })
+    .on(Delete, async (ctx, a) => {
+      await seen(a);
+      await del.handle(ctx, a);
+    })
+    .on(Move, async (ctx, a) => {
+      await seen(a);
+      await move.handle(ctx, a);
+    })
+    .on(Block, async (ctx, a) => {
+      await seen(a);
+      await block.handle(ctx, a);
+    })
+    .on(Reject, async (ctx, a) => {
+      await seen(a);
+      await reject.handle(ctx, a);
+    })
+    .on(Activity, (_ctx, a) => seen(a))
     .onUnverifiedActivity((ctx, activity, reason) => answerUnverified(ctx, activity, reason, deps))
     .onError((_ctx, error) => {
       deps.log(`inbox handler failed: ${error.message}`);

@@ -172,6 +172,8 @@ export class RemotePeer {
   private readonly policy: VerifyPolicy;
   private originValue = '';
   private counter = 0;
+  /** Statuses the inbox answers next, in order, instead of processing (see {@link answerInbox}). */
+  private readonly scripted: number[] = [];
   private keyCounter = 1;
 
   private constructor(options: RemotePeerOptions) {
@@ -284,6 +286,15 @@ export class RemotePeer {
     this.publicKeyPemValue = pair.publicKeyPem;
     if (options.newKeyId) this.keyIdValue = `${this.actorUrl}#key-${++this.keyCounter}`;
     return old;
+  }
+
+  /**
+   * Makes the next inbox POSTs (to either inbox) answer these statuses, in order, without
+   * processing them: `answerInbox(500, 500)` fails two deliveries, `answerInbox(410)` says the
+   * inbox is gone. The requests are still verified and recorded, with `status` as answered.
+   */
+  answerInbox(...statuses: number[]): void {
+    this.scripted.push(...statuses);
   }
 
   /** Stops listening: connections are refused until {@link up}. */
@@ -695,6 +706,8 @@ export class RemotePeer {
         status = 202;
       }
     }
+    const forced = this.scripted.shift();
+    if (forced !== undefined) status = forced;
     const activity = isJsonObject(parsed) ? parsed : undefined;
     const delivery: InboxDelivery = {
       method: request.method,

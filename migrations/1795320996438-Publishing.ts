@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Publishing1795320157455 implements MigrationInterface {
-  name = 'Publishing1795320157455';
+export class Publishing1795320996438 implements MigrationInterface {
+  name = 'Publishing1795320996438';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -29,7 +29,7 @@ export class Publishing1795320157455 implements MigrationInterface {
       'CREATE UNIQUE INDEX "deliveries_activity_inbox_key" ON "deliveries"  ("activity_id", "inbox_url") ',
     );
     await queryRunner.query(
-      'CREATE TABLE "delivery_hosts" ("host" character varying(255) NOT NULL, "consecutive_failures" integer NOT NULL DEFAULT \'0\', "open_until" TIMESTAMP WITH TIME ZONE, "probe_at" TIMESTAMP WITH TIME ZONE, "failure_days" date array NOT NULL DEFAULT \'{}\', "unavailable_since" TIMESTAMP WITH TIME ZONE, "last_success_at" TIMESTAMP WITH TIME ZONE, "last_failure_at" TIMESTAMP WITH TIME ZONE, "last_error" text, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_5b67c3ba77a4ffa4a42af83fb46" PRIMARY KEY ("host"))',
+      'CREATE TABLE "delivery_hosts" ("host" character varying(255) NOT NULL, "consecutive_failures" integer NOT NULL DEFAULT \'0\', "failing_since" TIMESTAMP WITH TIME ZONE, "open_until" TIMESTAMP WITH TIME ZONE, "probe_at" TIMESTAMP WITH TIME ZONE, "failure_days" date array NOT NULL DEFAULT \'{}\', "unavailable_since" TIMESTAMP WITH TIME ZONE, "last_success_at" TIMESTAMP WITH TIME ZONE, "last_failure_at" TIMESTAMP WITH TIME ZONE, "last_error" text, "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_5b67c3ba77a4ffa4a42af83fb46" PRIMARY KEY ("host"))',
     );
     await queryRunner.query(
       'CREATE TABLE "article_federation" ("article_id" uuid NOT NULL, "state" character varying(16) NOT NULL, "actor_id" uuid NOT NULL, "rendered_hash" character varying(64) NOT NULL, "create_activity_id" uuid NOT NULL, "last_activity_id" uuid NOT NULL, "published_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_4e2a708690836819c926a872844" PRIMARY KEY ("article_id"))',

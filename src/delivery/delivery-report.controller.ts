@@ -1,0 +1,78 @@
+import { Controller, Get, Inject, NotFoundException, Param, UseGuards } from '@nestjs/common';
+import { actorUrl } from '../actors/actor-urls.js';
+import { ArticleRepository } from '../articles/article.repository.js';
+import { ApiAuthGuard, RequireScopes } from '../auth/api-auth.guard.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { RuntimeConfig } from '../config/runtime.js';
+import { type DeliveryCounts, DeliveryReportRepository } from './delivery-report.repository.js';
+
+/** `GET /api/v1/articles/{platformId}/deliveries`. */
+export interface DeliveryReportView {
+  readonly platformId: string;
+  /** The story's internal id (its ActivityPub id is `/articles/{articleId}`). */
+  readonly articleId: string;
+  readonly totals: DeliveryCounts;
+  readonly activities: readonly {
+    /** The activity's ActivityPub id. */
+    readonly id: string;
+    readonly type: string;
+    /** Id of the actor that sent it. */
+    readonly actor: string;
+    readonly createdAt: string;
+    readonly recipients: number;
+    readonly counts: DeliveryCounts;
+  }[];
+  readonly failuresByHost: readonly {
+    readonly host: string;
+    readonly failed: number;
+    readonly pending: number;
+    readonly lastStatus: number | null;
+    readonly lastError: string | null;
+    readonly lastAttemptAt: string;
+  }[];
+}
+
+/**
+ * How a story's activities reached the fediverse (scope `ingest`): deliveries by status per
+ * activity, and the hosts where they fail.
+ */
+@Controller('api/v1/articles')
+@UseGuards(ApiAuthGuard)
+export class DeliveryReportController {
+  constructor(
+    private readonly articles: ArticleRepository,
+    private readonly reports: DeliveryReportRepository,
+    @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
+  ) {}
+
+  @Get(':platformId/deliveries')
+  @RequireScopes('ingest')
+  async get(@Param('platformId') platformId: string): Promise<DeliveryReportView> {
+    const article = await this.articles.findByPlatformId(platformId);
+    if (article === null) {
+      throw new NotFoundException({ error: 'not_found', message: `no story ${platformId}` });
+    }
+    const report = await this.reports.forArticle(article.id);
+    return {
+      platformId: article.platformId,
+      articleId: article.id,
+      totals: report.totals,
+      activities: report.activities.map((a) => ({
+        id: a.uri,
+        type: a.type,
+        actor: actorUrl(this.config.publicUrl, a.actorId).href,
+        createdAt: a.createdAt.toISOString(),
+        recipients: a.recipients,
+        counts: a.counts,
+      })),
+      failuresByHost: report.failuresByHost.map((h) => ({
+        host: h.host,
+        failed: h.failed,
+        pending: h.pending,
+        lastStatus: h.lastStatus,
+        lastError: h.lastError,
+        lastAttemptAt: h.lastAttemptAt.toISOString(),
+      })),
+    };
+  }
+}
