@@ -58,6 +58,36 @@ export class ArticleRepository {
   }
 
   /**
+   * Live public stories carrying `tag` (compared case-insensitively), newest first, and how many
+   * there are. Unlisted and members-only stories are left out.
+   */
+  async withTag(
+    tag: string,
+    limit: number,
+  ): Promise<{ total: number; items: Pick<Article, 'id' | 'title' | 'url' | 'publishedAt'>[] }> {
+    const rows = await this.db.query<
+      { id: string; title: string; canonical_url: string; published_at: Date; total: number }[]
+    >(
+      `SELECT id, title, canonical_url, published_at, count(*) OVER ()::int AS total
+         FROM articles
+        WHERE deleted_at IS NULL AND visibility = 'public'
+          AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(tags) t WHERE lower(t) = lower($1))
+        ORDER BY published_at DESC, id
+        LIMIT $2`,
+      [tag, limit],
+    );
+    return {
+      total: rows[0]?.total ?? 0,
+      items: rows.map((r) => ({
+        id: r.id,
+        title: r.title,
+        url: r.canonical_url,
+        publishedAt: r.published_at,
+      })),
+    };
+  }
+
+  /**
    * Pins (`pinned` true) or unpins a story by its platform id. Pinning a pinned story keeps its
    * first `pinnedAt`, so repeating the call changes nothing. A deleted story stays as it is:
    * deletion is final (see ingestion's decide.ts), and its pin no longer shows anywhere.

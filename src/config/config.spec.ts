@@ -78,6 +78,19 @@ describe('loadConfig', () => {
     assert.match(problemsOf({ DELIVERY_RETRY_SCALE: '0' })[0] ?? '', /above 0/);
   });
 
+  it('takes a platform tag page template with {tag} in it', () => {
+    assert.equal(loadConfig({}).platformTagUrl, undefined);
+    assert.equal(
+      loadConfig({ PLATFORM_TAG_URL: 'https://medium.example/tag/{tag}' }).platformTagUrl,
+      'https://medium.example/tag/{tag}',
+    );
+    assert.match(
+      problemsOf({ PLATFORM_TAG_URL: 'https://medium.example/tags' })[0] ?? '',
+      /^PLATFORM_TAG_URL must be an http\(s\) URL containing \{tag\}/,
+    );
+    assert.equal(problemsOf({ PLATFORM_TAG_URL: 'ftp://x/{tag}' }).length, 1);
+  });
+
   it('names PUBLIC_URL when it is not a URL', () => {
     const problems = problemsOf({ PUBLIC_URL: 'bridge.example' });
     assert.equal(problems.length, 1);

@@ -51,6 +51,8 @@ export interface AppConfig {
   readonly secretKey: string | undefined;
   readonly apiJwtSecret: string | undefined;
   readonly apiJwksUrl: URL | undefined;
+  /** The platform's tag page, with `{tag}` where the tag goes; `/tags/{tag}` redirects there. */
+  readonly platformTagUrl: string | undefined;
   readonly allowPrivateAddresses: boolean;
   /** Followers collections show only `totalItems`, never who follows. */
   readonly hideFollowers: boolean;
@@ -220,6 +222,21 @@ export function loadConfig(env: Env): AppConfig {
     retryScale: fraction('DELIVERY_RETRY_SCALE', 1),
   };
 
+  const platformTagUrl = read('PLATFORM_TAG_URL');
+  if (platformTagUrl !== undefined) {
+    let ok = platformTagUrl.includes('{tag}');
+    try {
+      ok &&= ['https:', 'http:'].includes(new URL(platformTagUrl.replace('{tag}', 'x')).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      problems.push(
+        `PLATFORM_TAG_URL must be an http(s) URL containing {tag}, got "${platformTagUrl}"`,
+      );
+    }
+  }
+
   const secretKey = secret('SECRET_KEY');
   if (read('SECRET_KEY') === undefined && read('DATABASE_URL') !== undefined) {
     problems.push(
@@ -249,6 +266,7 @@ export function loadConfig(env: Env): AppConfig {
     secretKey,
     apiJwtSecret: secret('API_JWT_SECRET'),
     apiJwksUrl: url('API_JWKS_URL', ['https:', 'http:']),
+    platformTagUrl,
     allowPrivateAddresses: bool('ALLOW_PRIVATE_ADDRESSES', false),
     hideFollowers: bool('HIDE_FOLLOWERS', false),
     logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

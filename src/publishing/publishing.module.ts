@@ -14,6 +14,7 @@ import { Publisher } from './publisher.js';
 import { ArticleController } from './article.controller.js';
 import { AttributionController } from './attribution.controller.js';
 import { PinController } from './pin.controller.js';
+import { TagController } from './tag.controller.js';
 
 /**
  * Publishing: stories as ActivityPub Articles. Worker processes turn each stored story change
@@ -33,7 +34,13 @@ export class PublishingModule {
         DeliveryModule.forRoot(config),
       ],
       controllers: servesHttp(config)
-        ? [ArticleController, AttributionController, DeliveryReportController, PinController]
+        ? [
+            ArticleController,
+            AttributionController,
+            DeliveryReportController,
+            PinController,
+            TagController,
+          ]
         : [],
       providers: [
         DeliveryReportRepository,

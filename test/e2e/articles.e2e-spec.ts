@@ -9,7 +9,7 @@ describe('article URLs (/articles/{id})', () => {
   let bridge: Bridge;
 
   before(async () => {
-    bridge = await startBridge();
+    bridge = await startBridge({ PLATFORM_TAG_URL: 'https://stories.example/tag/{tag}' });
   });
   after(async () => {
     await bridge.dispose();
@@ -98,5 +98,19 @@ describe('article URLs (/articles/{id})', () => {
   it('unknown or malformed ids are 404', async () => {
     assert.equal((await get('/articles/6f1c4f57-3f2a-4a8e-9a51-2b4d7c9e0f11', AP)).status, 404);
     assert.equal((await get('/articles/not-a-uuid', AP)).status, 404);
+  });
+
+  it('hashtag links: a collection of public stories for ActivityPub, the platform page for browsers', async () => {
+    const tagged = await ingest(publishedEvent('tag-1', { tags: ['Difference Engine'] }));
+    await ingest(publishedEvent('tag-2', { tags: ['difference engine'], visibility: 'unlisted' }));
+    const res = await get('/tags/difference%20engine', AP);
+    assert.equal(res.status, 200);
+    const collection = (await res.json()) as { totalItems: number; orderedItems: string[] };
+    assert.equal(collection.totalItems, 1, 'the unlisted story is not listed');
+    assert.deepEqual(collection.orderedItems, [`${bridge.origin}/articles/${tagged}`]);
+
+    const page = await get('/tags/Difference%20Engine', 'text/html');
+    assert.equal(page.status, 302);
+    assert.equal(page.headers.get('location'), 'https://stories.example/tag/difference%20engine');
   });
 });
