@@ -1,5 +1,5 @@
 import type { Context, Federation } from '@fedify/fedify';
-import { Activity, Article } from '@fedify/vocab';
+import { Activity, type Object as ApObject } from '@fedify/vocab';
 import type { ActorsService } from '../actors/actors.service.js';
 import type { FollowerRepository } from '../followers/follower.repository.js';
 import type { OutboxService } from '../publishing/outbox.service.js';
@@ -78,11 +78,13 @@ export function registerCollections(federation: Federation<void>, deps: Collecti
     .setFirstCursor(async (_ctx, identifier) => ((await exists(identifier)) === null ? null : ''));
 
   federation
-    .setFeaturedDispatcher('/actors/{identifier}/featured', async (ctx, identifier) => {
+    .setFeaturedDispatcher('/actors/{identifier}/featured', async (_ctx, identifier) => {
       const actorId = await exists(identifier);
       if (actorId === null) return null;
-      const articles = await deps.outbox.featured(actorId);
-      return { items: await parseAll(articles, (json) => Article.fromJsonLd(json, loaders(ctx))) };
+      const ids = await deps.outbox.featured(actorId);
+      // Fedify serializes URL items as bare ids (filterCollectionItems accepts Object, Link and
+      // URL at run time; the dispatcher's type names only Object).
+      return { items: ids.map((id) => new URL(id)) as unknown as ApObject[] };
     })
     .setCounter(async (_ctx, identifier) => {
       const actorId = await exists(identifier);

@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { RuntimeConfig } from '../config/runtime.js';
 import { asSent, createWithCurrentArticle } from './outbox-activity.js';
 import { OutboxRepository } from './outbox.repository.js';
+import { articleUrl } from './article-urls.js';
 import { type ArticleJson, renderArticle } from './render-article.js';
 
 /** Activities per outbox page. */
@@ -50,11 +51,13 @@ export class OutboxService {
     return this.outbox.count(actorId);
   }
 
-  /** The pinned stories, as Articles, most recently pinned first. */
-  async featured(actorId: string): Promise<ArticleJson[]> {
-    const render = this.renderer();
+  /**
+   * The ids of the pinned stories, most recently pinned first. Ids, not embedded Articles:
+   * Mastodon reads only ids or embedded `Note`s from a featured collection, and fetches each id.
+   */
+  async featured(actorId: string): Promise<string[]> {
     const articles = await this.outbox.featured(actorId, FEATURED_LIMIT);
-    return Promise.all(articles.map(render));
+    return articles.map((a) => articleUrl(this.config.publicUrl, a.id).href);
   }
 
   /** How many stories {@link featured} shows. */

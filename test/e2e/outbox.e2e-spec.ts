@@ -293,21 +293,14 @@ void describe('outbox, featured collection and pins', () => {
     await pin(s21, 'PUT');
     assert.deepEqual(await pin(s3, 'PUT'), first, 'pinning again keeps the first pin');
 
+    // Bare ids, which Mastodon fetches (it skips embedded objects that are not Notes).
     const featured = await get(`/actors/${ada}/featured`);
     assert.equal(featured.totalItems, 3);
-    assert.deepEqual(
-      featured.orderedItems?.map((a) => [a.id, a.type, a.name]),
-      [
-        [s21.url, 'Article', 'Current title'],
-        [s5.url, 'Article', 'Story 5'],
-        [s3.url, 'Article', 'Story 3'],
-      ],
-    );
-    assert.deepEqual(featured.orderedItems[0]?.interactionPolicy, {
-      canReply: { always: [actorUrl(ada), actorUrl(grace)] },
-    });
+    assert.deepEqual(featured.orderedItems, [s21.url, s5.url, s3.url]);
+    const pinned = await fetch(s21.url, { headers: { accept: AP } });
+    assert.equal(((await pinned.json()) as { name: string }).name, 'Current title');
     const ids = async (actor: string) =>
-      (await get(`/actors/${actor}/featured`)).orderedItems?.map((a) => a.id);
+      (await get(`/actors/${actor}/featured`)).orderedItems as unknown as string[] | undefined;
     assert.deepEqual(await ids(grace), [s21.url], 'a co-author');
     assert.deepEqual(await ids(engines), [s21.url], 'the publication');
 
