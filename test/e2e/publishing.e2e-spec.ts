@@ -396,4 +396,46 @@ void describe('publishing to followers', () => {
       'the breaker to close',
     );
   });
+
+  it('the relay queues deliveries whose jobs were never queued (a crash after the commit)', async () => {
+    // An activity committed 20 s ago whose jobs never reached the queue, as if the process had
+    // died between the transaction and the enqueue.
+    const [actor] = await bridge.sql<{ id: string }>(
+      `SELECT id FROM actors WHERE platform_id = 'u-ada'`,
+    );
+    assert.ok(actor);
+    const activityId = '00000000-0000-4000-8000-00000000c0de';
+    const uri = `${bridge.origin}/activities/${activityId}`;
+    const body = {
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: uri,
+      type: 'Update',
+      actor: actorUrl.ada,
+      object: { id: actorUrl.ada, type: 'Person', name: 'Ada Lovelace' },
+    };
+    await bridge.sql(
+      `INSERT INTO outbound_activities (id, uri, type, actor_id, object_uri, body, recipients, created_at)
+       VALUES ($1, $2, 'Update', $3, $4, $5, 1, now() - interval '20 seconds')`,
+      [activityId, uri, actor.id, actorUrl.ada, body],
+    );
+    await bridge.sql(`INSERT INTO deliveries (activity_id, inbox_url, host) VALUES ($1, $2, $3)`, [
+      activityId,
+      reader.sharedInboxUrl,
+      new URL(reader.sharedInboxUrl).host,
+    ]);
+    // The relay runs every 30 s.
+    const delivered = await reader.waitFor((d) => d.activity?.id === uri, 40_000);
+    assert.equal(delivered.verdict.ok, true, delivered.verdict.reason);
+    await waitFor(
+      async () =>
+        (
+          await bridge.sql<{ enqueued: boolean }>(
+            `SELECT enqueued_at IS NOT NULL AS enqueued FROM outbound_activities WHERE id = $1`,
+            [activityId],
+          )
+        )[0]?.enqueued === true,
+      5000,
+      'the activity marked queued',
+    );
+  });
 });
