@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { type JobMap, QueueName } from '../queue/jobs.js';
+import { type JobMap, PUBLISH_JOB_OPTIONS, QueueName } from '../queue/jobs.js';
 import {
   ConflictException,
   Inject,
@@ -230,9 +230,8 @@ export class ActorsService {
       await this.publishQueue.add('actor.update', { actorId } satisfies JobMap['actor.update'], {
         // A burst of changes to one profile within a few seconds makes one Update.
         jobId: `actor-update-${actorId}-${Math.floor(Date.now() / PROFILE_UPDATE_WINDOW_MS)}`,
+        ...PUBLISH_JOB_OPTIONS,
         delay: PROFILE_UPDATE_WINDOW_MS,
-        removeOnComplete: { count: 1000 },
-        removeOnFail: { count: 1000 },
       });
     } catch (error) {
       this.logger.warn(`Update of actor ${actorId} not queued: ${String(error)}`);

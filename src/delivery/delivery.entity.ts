@@ -78,7 +78,7 @@ export class OutboundActivityEntity {
 /** One activity to one inbox: its status, attempts and the last answer. */
 @Entity({ name: 'deliveries' })
 @Index('deliveries_activity_inbox_key', ['activityId', 'inboxUrl'], { unique: true })
-@Index('deliveries_pending_host_idx', ['host'], { where: `status = 'pending'` })
+@Index('deliveries_pending_due_idx', ['nextAttemptAt'], { where: `status = 'pending'` })
 export class DeliveryEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
@@ -110,7 +110,7 @@ export class DeliveryEntity {
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError: string | null;
 
-  /** When the next attempt is due, while pending after a failure. */
+  /** When the next attempt is due, while pending (set when the delivery is written). */
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
   nextAttemptAt: Date | null;
 

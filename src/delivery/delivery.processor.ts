@@ -1,4 +1,4 @@
-import { Processor } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { DelayedError, type Job } from 'bullmq';
 import { ActorKeysService } from '../actors/actor-keys.service.js';
@@ -41,6 +41,7 @@ const GIVE_UP_AFTER_MS = RETRY_SCHEDULE_MS.reduce((a, b) => a + b, 0);
 
 /** Activities kept serialized in memory per process (a fan-out reads its activity once). */
 const ACTIVITY_CACHE = 256;
+const ACTIVITY_TTL_MS = 60_000;
 
 type DeliveryJob = Job<JobMap['delivery.send'] | JobMap['delivery.relay']>;
 
@@ -62,7 +63,10 @@ type DeliveryJob = Job<JobMap['delivery.send'] | JobMap['delivery.relay']>;
 @Processor(QueueName.deliver, { settings: { backoffStrategy: deliveryBackoff } })
 export class DeliveryProcessor extends AppWorkerHost {
   private readonly logger = new Logger(DeliveryProcessor.name);
-  readonly #activities = new Map<string, Promise<{ body: Uint8Array; key: SigningKey } | null>>();
+  readonly #activities = new Map<
+    string,
+    { at: number; value: Promise<{ body: Uint8Array; key: SigningKey } | null> }
+  >();
 
   constructor(
     private readonly deliveries: DeliveryRepository,
@@ -79,7 +83,29 @@ export class DeliveryProcessor extends AppWorkerHost {
 
   async process(job: DeliveryJob, token?: string): Promise<DeliveryOutcome | number> {
     if (job.name === 'delivery.relay') return this.queue.relay();
-    return this.send(job as Job<JobMap['delivery.send']>, token);
+    const send = job as Job<JobMap['delivery.send']>;
+    try {
+      return await this.send(send, token);
+    } catch (error) {
+      if (error instanceof RetryLater || error instanceof DelayedError) throw error;
+      // An outage (database, keys) or a bug: retried on the same schedule as a failed POST, so
+      // the attempt count and the record stay right; logged, since it is not the receiver's doing.
+      this.logger.warn(`delivery ${send.data.deliveryId} to ${send.data.inbox}: ${String(error)}`);
+      return this.retryOrFail(send, null, `internal: ${String(error)}`, null);
+    }
+  }
+
+  /** A delivery job BullMQ gave up on (it stalled too often): recorded, never left pending. */
+  @OnWorkerEvent('failed')
+  async onFailed(job: DeliveryJob | undefined, error: Error): Promise<void> {
+    if (job?.name !== 'delivery.send') return;
+    if (error instanceof RetryLater || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    const { deliveryId } = job.data as JobMap['delivery.send'];
+    await this.deliveries
+      .failed(deliveryId, job.attemptsMade, null, `gave up: ${error.message}`)
+      .catch((e: unknown) => {
+        this.logger.warn(`delivery ${deliveryId} not marked failed: ${String(e)}`);
+      });
   }
 
   private async send(
@@ -89,6 +115,10 @@ export class DeliveryProcessor extends AppWorkerHost {
     const { deliveryId, activityId, inbox } = job.data;
     const host = hostOf(inbox);
     const attempt = job.attemptsMade + 1;
+    const scale = this.config.delivery.retryScale;
+
+    // Superseded (a Delete made it pointless) or already settled by an earlier copy of the job.
+    if (!(await this.deliveries.isPending(deliveryId))) return 'skipped';
 
     const decision = await this.health.decide(host);
     if (decision.kind === 'skip') {
@@ -96,14 +126,14 @@ export class DeliveryProcessor extends AppWorkerHost {
       return 'skipped';
     }
     if (decision.kind === 'wait') {
-      if (Date.now() - job.timestamp > GIVE_UP_AFTER_MS * this.config.delivery.retryScale) {
+      if (Date.now() - job.timestamp > GIVE_UP_AFTER_MS * scale) {
         await this.deliveries.failed(deliveryId, job.attemptsMade, null, decision.reason);
         return 'failed';
       }
       // Spread the wake-ups of a host's waiting deliveries over a few seconds.
-      const spread = Math.floor(Math.random() * 5000 * this.config.delivery.retryScale);
-      await job.moveToDelayed(decision.untilMs + spread, token);
-      throw new DelayedError();
+      const at = decision.untilMs + Math.floor(Math.random() * 5000 * scale);
+      await this.deliveries.waiting(deliveryId, new Date(at));
+      return this.later(job, token, at);
     }
 
     const activity = await this.activity(activityId);
@@ -112,7 +142,10 @@ export class DeliveryProcessor extends AppWorkerHost {
       return 'skipped';
     }
 
-    const release = await this.slots.acquire(host);
+    // A host at its cap: this job steps aside (no attempt used) instead of holding a worker
+    // slot that deliveries to other hosts could use.
+    const release = this.slots.tryAcquire(host);
+    if (release === null) return this.later(job, token, Date.now() + 200 + Math.random() * 300);
     let result;
     try {
       result = await this.sender.send(inbox, activity.body, activity.key);
@@ -138,41 +171,66 @@ export class DeliveryProcessor extends AppWorkerHost {
         await this.deliveries.failed(deliveryId, attempt, result.status, error);
         if (result.status !== null) await this.health.recordSuccess(host);
         return 'failed';
-      case 'retry': {
+      case 'retry':
         if (result.status === null || result.status >= 500 || result.status === 408) {
           await this.health.recordFailure(host, error);
         }
-        const scheduled = retryDelayMs(attempt, Math.random(), this.config.delivery.retryScale);
-        if (scheduled === null) {
-          await this.deliveries.failed(deliveryId, attempt, result.status, error);
-          return 'failed';
-        }
-        const delayMs = Math.max(scheduled, result.retryAfterMs ?? 0);
-        await this.deliveries.retrying(
-          deliveryId,
-          attempt,
-          result.status,
-          error,
-          new Date(Date.now() + delayMs),
-        );
-        throw new RetryLater(`${inbox}: ${error}`, delayMs);
-      }
+        return this.retryOrFail(job, result.status, error, result.retryAfterMs);
     }
   }
 
-  /** The activity's bytes and its actor's key, once per process. */
-  private activity(id: string): Promise<{ body: Uint8Array; key: SigningKey } | null> {
-    let hit = this.#activities.get(id);
-    if (hit === undefined) {
-      hit = this.load(id);
-      if (this.#activities.size >= ACTIVITY_CACHE) {
-        const oldest = this.#activities.keys().next();
-        if (oldest.done !== true) this.#activities.delete(oldest.value);
-      }
-      this.#activities.set(id, hit);
-      hit.catch(() => this.#activities.delete(id));
+  /**
+   * Records a failed attempt and throws {@link RetryLater} with the next delay, or, after the
+   * last attempt, records the delivery as failed.
+   */
+  private async retryOrFail(
+    job: Job<JobMap['delivery.send']>,
+    status: number | null,
+    error: string,
+    retryAfterMs: number | null,
+  ): Promise<DeliveryOutcome> {
+    const { deliveryId, inbox } = job.data;
+    const attempt = job.attemptsMade + 1;
+    const scheduled = retryDelayMs(attempt, Math.random(), this.config.delivery.retryScale);
+    if (scheduled === null) {
+      await this.deliveries.failed(deliveryId, attempt, status, error);
+      return 'failed';
     }
-    return hit;
+    const delayMs = Math.max(scheduled, retryAfterMs ?? 0);
+    await this.deliveries
+      .retrying(deliveryId, attempt, status, error, new Date(Date.now() + delayMs))
+      .catch((e: unknown) => {
+        // The database may be what failed; the job is retried all the same.
+        this.logger.warn(`delivery ${deliveryId} retry not recorded: ${String(e)}`);
+      });
+    throw new RetryLater(`${inbox}: ${error}`, delayMs);
+  }
+
+  /** Puts the job back until `at` without using an attempt. */
+  private async later(
+    job: Job<JobMap['delivery.send']>,
+    token: string | undefined,
+    at: number,
+  ): Promise<never> {
+    await job.moveToDelayed(Math.round(at), token);
+    throw new DelayedError();
+  }
+
+  /**
+   * The activity's bytes and its actor's key, kept a minute per process (a fan-out reads them
+   * once; a key rotation is picked up by retries within a minute).
+   */
+  private activity(id: string): Promise<{ body: Uint8Array; key: SigningKey } | null> {
+    const hit = this.#activities.get(id);
+    if (hit !== undefined && Date.now() - hit.at < ACTIVITY_TTL_MS) return hit.value;
+    const value = this.load(id);
+    if (this.#activities.size >= ACTIVITY_CACHE) {
+      const oldest = this.#activities.keys().next();
+      if (oldest.done !== true) this.#activities.delete(oldest.value);
+    }
+    this.#activities.set(id, { at: Date.now(), value });
+    value.catch(() => this.#activities.delete(id));
+    return value;
   }
 
   private async load(id: string): Promise<{ body: Uint8Array; key: SigningKey } | null> {

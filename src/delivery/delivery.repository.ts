@@ -54,8 +54,8 @@ export class DeliveryRepository {
     );
     if (activity.inboxes.length === 0) return;
     await tx.query(
-      `INSERT INTO deliveries (activity_id, inbox_url, host)
-       SELECT $1, inbox, host FROM unnest($2::text[], $3::text[]) AS t(inbox, host)
+      `INSERT INTO deliveries (activity_id, inbox_url, host, next_attempt_at)
+       SELECT $1, inbox, host, now() FROM unnest($2::text[], $3::text[]) AS t(inbox, host)
        ON CONFLICT (activity_id, inbox_url) DO NOTHING`,
       [activity.id, activity.inboxes, activity.inboxes.map(hostOf)],
     );
@@ -89,6 +89,65 @@ export class DeliveryRepository {
       [activityId],
     );
     return rows.map((r) => ({ id: r.id, activityId, inboxUrl: r.inbox_url }));
+  }
+
+  /** Whether the delivery is still to be made (not delivered, failed, skipped or superseded). */
+  async isPending(id: string): Promise<boolean> {
+    const rows = await this.db.query<{ status: string }[]>(
+      'SELECT status FROM deliveries WHERE id = $1',
+      [id],
+    );
+    return rows[0]?.status === 'pending';
+  }
+
+  /** The delivery waits (circuit breaker) until `until`, without using an attempt. */
+  async waiting(id: string, until: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE deliveries SET next_attempt_at = $2, updated_at = now()
+        WHERE id = $1 AND status = 'pending'`,
+      [id, until],
+    );
+  }
+
+  /**
+   * Marks the pending deliveries of a story's earlier activities skipped, when a Delete makes
+   * them pointless (a Create retried after the Delete would bring the story back on servers
+   * that keep no tombstones).
+   */
+  async supersedeStory(tx: EntityManager, articleId: string, by: string): Promise<void> {
+    await tx.query(
+      `UPDATE deliveries d SET status = 'skipped', last_error = 'superseded by ' || $3,
+              next_attempt_at = NULL, updated_at = now()
+         FROM outbound_activities a
+        WHERE a.id = d.activity_id AND a.article_id = $1 AND a.id <> $2 AND d.status = 'pending'`,
+      [articleId, by, `Delete ${by}`],
+    );
+  }
+
+  /** Marks pending deliveries of an actor's earlier Update(actor) skipped: a newer one replaces them. */
+  async supersedeActorUpdates(tx: EntityManager, actorId: string, by: string): Promise<void> {
+    await tx.query(
+      `UPDATE deliveries d SET status = 'skipped', last_error = 'superseded by ' || $3,
+              next_attempt_at = NULL, updated_at = now()
+         FROM outbound_activities a
+        WHERE a.id = d.activity_id AND a.actor_id = $1 AND a.article_id IS NULL
+          AND a.type = 'Update' AND a.id <> $2 AND d.status = 'pending'`,
+      [actorId, by, `Update ${by}`],
+    );
+  }
+
+  /**
+   * Pending deliveries overdue by `overdueMs` — their job was lost (queue data lost, a job that
+   * failed outside the processor) —, oldest first.
+   */
+  async overdue(overdueMs: number, limit: number): Promise<PendingDelivery[]> {
+    const rows = await this.db.query<{ id: string; activity_id: string; inbox_url: string }[]>(
+      `SELECT id, activity_id, inbox_url FROM deliveries
+        WHERE status = 'pending' AND next_attempt_at < now() - make_interval(secs => $1)
+        ORDER BY next_attempt_at LIMIT $2`,
+      [overdueMs / 1000, limit],
+    );
+    return rows.map((r) => ({ id: r.id, activityId: r.activity_id, inboxUrl: r.inbox_url }));
   }
 
   async markEnqueued(activityIds: readonly string[]): Promise<void> {

@@ -64,6 +64,16 @@ export class InboxSender {
         permanent: false,
       };
     } catch (error) {
+      if (error instanceof SafeFetchError && error.status !== undefined) {
+        // Answered, but with a body too large or too slow to read: the status is what counts.
+        const ok = error.status >= 200 && error.status < 300;
+        return {
+          status: error.status,
+          error: ok ? null : `HTTP ${error.status} (${error.reason}: ${error.message})`,
+          retryAfterMs: null,
+          permanent: false,
+        };
+      }
       if (error instanceof SafeFetchError) {
         return {
           status: null,

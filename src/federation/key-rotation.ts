@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Actor } from '../actors/actor.js';
 import { ActorKeysService } from '../actors/actor-keys.service.js';
 import { FollowerRepository } from '../followers/follower.repository.js';
-import { type JobMap, QueueName } from '../queue/jobs.js';
+import { type JobMap, PUBLISH_JOB_OPTIONS, QueueName } from '../queue/jobs.js';
 
 /** The outcome of a rotation. */
 export interface RotationResult {
@@ -39,9 +39,8 @@ export class KeyRotationService {
         'actor.update',
         { actorId: actor.id } satisfies JobMap['actor.update'],
         {
+          ...PUBLISH_JOB_OPTIONS,
           jobId: `actor-update-${actor.id}-keys-${Date.now().toString()}`,
-          removeOnComplete: { count: 1000 },
-          removeOnFail: { count: 1000 },
         },
       );
     }

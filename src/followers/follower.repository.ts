@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { Follower, NewFollower } from './follower.js';
+import { isAcceptableInboxUrl } from './inbox-url.js';
 
 interface FollowerRow {
   actor_id: string;
@@ -146,7 +147,8 @@ export class FollowerRepository {
          FROM followers WHERE actor_id = ANY($1::uuid[])`,
       [actorIds],
     );
-    return rows.map((r) => r.inbox);
+    // Rows stored before inbox URLs were checked at Follow time are skipped, not sent to.
+    return rows.map((r) => r.inbox).filter(isAcceptableInboxUrl);
   }
 
   /**

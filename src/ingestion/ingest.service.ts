@@ -3,7 +3,7 @@ import { HttpException, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { ActorsService } from '../actors/actors.service.js';
 import { contentHash } from '../articles/content-hash.js';
-import { type JobMap, QueueName } from '../queue/jobs.js';
+import { type JobMap, QueueName, PUBLISH_JOB_OPTIONS } from '../queue/jobs.js';
 import { commandOf, eventIdOf, validateArticleEvent } from './article-event.js';
 import type {
   AuthorRef,
@@ -217,7 +217,7 @@ export class IngestService implements EventSink {
       changes.map((c) => ({
         name: 'article.publish' as const,
         data: { changeId: c.id, articleId: c.articleId, change: c.change, eventId: c.eventId },
-        opts: { jobId: publishJobId(c.eventId) },
+        opts: { ...PUBLISH_JOB_OPTIONS, jobId: publishJobId(c.eventId) },
       })),
     );
     await this.store.markEnqueued(changes.map((c) => c.id));

@@ -289,7 +289,16 @@ describe('SafeFetch', () => {
       const sut = client({ maxBytes: 1_000 });
       const response = await sut.fetch(target.url('/1000'));
       assert.equal((await response.text()).length, 1_000);
-      await refused(sut.fetch(target.url('/1001')), 'too-large');
+      const error = await refused(sut.fetch(target.url('/1001')), 'too-large');
+      assert.equal(error.status, 200, 'the status that came with the body it refused');
+    });
+
+    it('says no status when no answer came', async () => {
+      const error = await refused(
+        client({ connectTimeoutMs: 200 }).fetch('http://127.0.0.1:1/'),
+        'network',
+      );
+      assert.equal(error.status, undefined);
     });
   });
 

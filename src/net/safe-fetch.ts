@@ -209,6 +209,26 @@ export class SafeFetch {
     redirected: boolean,
     deadline: Deadline,
   ): Promise<Response> {
+    try {
+      return await this.#read(response, url, redirected, deadline);
+    } catch (error) {
+      // The server answered: say with what, so a caller can still act on the status.
+      if (error instanceof SafeFetchError) {
+        throw new SafeFetchError(error.reason, error.url, error.message, {
+          cause: error.cause,
+          status: response.status,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async #read(
+    response: UndiciResponse,
+    url: URL,
+    redirected: boolean,
+    deadline: Deadline,
+  ): Promise<Response> {
     const declared = Number(response.headers.get('content-length') ?? NaN);
     if (declared > this.#maxBytes) {
       await response.body?.cancel().catch(() => undefined);

@@ -53,14 +53,15 @@ export function deleteActivity(
 }
 
 /**
- * The publication's boost of a story (FEP-1b12: a Group announces what is posted to it), to its
- * followers. Like a Mastodon boost: Public and the group's followers, and the author in cc; for
- * an unlisted story the two collections swap places.
+ * A boost of a story by one of its other actors, to that actor's followers: the publication's
+ * (FEP-1b12: a Group announces what is posted to it) or a co-author's. Like a Mastodon boost:
+ * Public and the booster's followers, and the author in cc; for an unlisted story the two
+ * collections swap places.
  */
 export function announceActivity(
   id: string,
-  group: string,
-  groupFollowers: string,
+  booster: string,
+  boosterFollowers: string,
   author: string,
   objectId: string,
   unlisted: boolean,
@@ -70,10 +71,10 @@ export function announceActivity(
     '@context': 'https://www.w3.org/ns/activitystreams',
     id,
     type: 'Announce',
-    actor: group,
+    actor: booster,
     published: isoSeconds(at),
-    to: unlisted ? [groupFollowers] : [PUBLIC],
-    cc: unlisted ? [PUBLIC, author] : [groupFollowers, author],
+    to: unlisted ? [boosterFollowers] : [PUBLIC],
+    cc: unlisted ? [PUBLIC, author] : [boosterFollowers, author],
     object: objectId,
   };
 }

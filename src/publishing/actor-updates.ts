@@ -56,6 +56,7 @@ export class ActorUpdates {
         body,
         inboxes,
       });
+      await this.deliveries.supersedeActorUpdates(tx, actor.id, id);
     });
     return { activityIds: [id] };
   }

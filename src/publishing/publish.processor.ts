@@ -7,11 +7,17 @@ import { AppWorkerHost } from '../queue/queue-errors.js';
 import { ActorUpdates } from './actor-updates.js';
 import { Publisher, type PublishResult } from './publisher.js';
 
-type PublishJob = Job<JobMap['article.publish'] | JobMap['actor.update']>;
+type PublishJob = Job<
+  JobMap['article.publish'] | JobMap['actor.update'] | JobMap['publish.reconcile']
+>;
+
+/** Stories the reconcile sweep publishes per run. */
+const RECONCILE_BATCH = 100;
 
 /**
  * The `publish` queue: `article.publish` (one per stored story change, from ingestion) turns the
- * story's current state into activities; `actor.update` sends a changed profile. Both store
+ * story's current state into activities; `actor.update` sends a changed profile;
+ * `publish.reconcile` (every 5 minutes) publishes stories whose jobs failed for good or were lost. Both store
  * activities and deliveries in one transaction, then queue the deliveries; if queueing fails the
  * delivery relay does it later, so the job does not fail for that.
  */
@@ -27,20 +33,37 @@ export class PublishProcessor extends AppWorkerHost {
     super();
   }
 
-  async process(job: PublishJob): Promise<PublishResult | { activityIds: string[] }> {
+  async process(
+    job: PublishJob,
+  ): Promise<PublishResult | { activityIds: string[] } | { reconciled: number }> {
+    if (job.name === 'publish.reconcile') return this.reconcile();
     const result =
       job.name === 'actor.update'
         ? await this.actorUpdates.send((job.data as JobMap['actor.update']).actorId)
         : await this.publisher.publish((job.data as JobMap['article.publish']).articleId);
-    if (result.activityIds.length > 0) {
-      try {
-        await this.deliveries.enqueue(result.activityIds);
-      } catch (error) {
-        this.logger.warn(
-          `deliveries of ${result.activityIds.join(', ')} not queued yet (${String(error)}); the relay retries`,
-        );
-      }
-    }
+    await this.queueDeliveries(result.activityIds);
     return result;
+  }
+
+  /** Publishes stories that fell behind (see {@link Publisher.behind}). */
+  private async reconcile(): Promise<{ reconciled: number }> {
+    const ids = await this.publisher.behind(RECONCILE_BATCH);
+    for (const id of ids) {
+      const result = await this.publisher.publish(id);
+      await this.queueDeliveries(result.activityIds);
+    }
+    if (ids.length > 0) this.logger.warn(`reconciled ${ids.length} story(ies) left behind`);
+    return { reconciled: ids.length };
+  }
+
+  private async queueDeliveries(activityIds: readonly string[]): Promise<void> {
+    if (activityIds.length === 0) return;
+    try {
+      await this.deliveries.enqueue(activityIds);
+    } catch (error) {
+      this.logger.warn(
+        `deliveries of ${activityIds.join(', ')} not queued yet (${String(error)}); the relay retries`,
+      );
+    }
   }
 }

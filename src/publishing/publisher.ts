@@ -46,8 +46,8 @@ export function renderedHash(article: ArticleJson): string {
  * Turns a story's current state into activities for followers, comparing it with what they were
  * last sent (`article_federation`):
  *
- * - never sent, live → Create from the primary author to the inboxes of every author's
- *   followers, and the publication's Announce (FEP-1b12) to its followers' inboxes;
+ * - never sent, live → Create from the primary author to its followers' inboxes, and an Announce
+ *   by each co-author and the publication (FEP-1b12) to theirs;
  * - sent, rendered differently now → Update, from the actor that created it, to the inboxes of
  *   all its actors' followers and every inbox that already received it;
  * - sent, now deleted → Delete with a Tombstone, to the same inboxes;
@@ -102,12 +102,38 @@ export class Publisher {
         publicUrl: this.config.publicUrl,
       });
       const hash = renderedHash(json);
-      if (sent === null) return this.create(tx, article, json, hash, primary, publication);
+      if (sent === null) {
+        const others = [...authors.slice(1), ...(publication === null ? [] : [publication])];
+        return this.create(tx, article, json, hash, primary, others);
+      }
       if (sent.rendered_hash === hash) {
+        // Checked: the reconcile sweep compares this time with the story's.
+        await tx.query('UPDATE article_federation SET updated_at = now() WHERE article_id = $1', [
+          articleId,
+        ]);
         return { action: 'unchanged', reason: 'rendering unchanged', activityIds: [] };
       }
       return this.update(tx, article, json, hash, sent, publication);
     });
+  }
+
+  /**
+   * Stories whose stored state is ahead of what followers were sent — a publish job that failed
+   * for good, or was lost with the queue — oldest first. Changes younger than `graceMs` are left
+   * to their own jobs.
+   */
+  async behind(limit: number, graceMs = 120_000): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }[]>(
+      `SELECT a.id FROM articles a
+         LEFT JOIN article_federation f ON f.article_id = a.id
+        WHERE a.modified_at < now() - make_interval(secs => $2)
+          AND ((f.article_id IS NULL AND a.deleted_at IS NULL)
+               OR (f.state = 'published' AND a.modified_at > f.updated_at))
+        ORDER BY a.modified_at
+        LIMIT $1`,
+      [limit, graceMs / 1000],
+    );
+    return rows.map((r) => r.id);
   }
 
   private async create(
@@ -116,25 +142,27 @@ export class Publisher {
     json: ArticleJson,
     hash: string,
     author: Actor,
-    publication: Actor | null,
+    others: readonly Actor[],
   ): Promise<PublishResult> {
     const now = new Date();
+    const authorUrl = actorUrl(this.config.publicUrl, author.id).href;
     const create = this.activity('Create', author.id, article.id, json.id, (uri) =>
-      articleActivity('Create', uri, actorUrl(this.config.publicUrl, author.id).href, json, now),
+      articleActivity('Create', uri, authorUrl, json, now),
     );
     await this.deliveries.insertActivity(tx, {
       ...create,
-      inboxes: await this.followers.inboxes(article.authorIds),
+      inboxes: await this.followers.inboxes([author.id]),
     });
     const ids = [create.id];
-    if (publication !== null) {
-      const group = actorUrl(this.config.publicUrl, publication.id).href;
-      const announce = this.activity('Announce', publication.id, article.id, json.id, (uri) =>
+    // Servers keep a Create only from an actor someone there follows (Mastodon: "related to
+    // local activity"): co-authors and the publication each boost the story to their followers.
+    for (const booster of others) {
+      const announce = this.activity('Announce', booster.id, article.id, json.id, (uri) =>
         announceActivity(
           uri,
-          group,
-          followersUrl(this.config.publicUrl, publication.id).href,
-          actorUrl(this.config.publicUrl, author.id).href,
+          actorUrl(this.config.publicUrl, booster.id).href,
+          followersUrl(this.config.publicUrl, booster.id).href,
+          authorUrl,
           json.id,
           article.visibility === 'unlisted',
           now,
@@ -142,7 +170,7 @@ export class Publisher {
       );
       await this.deliveries.insertActivity(tx, {
         ...announce,
-        inboxes: await this.followers.inboxes([publication.id]),
+        inboxes: await this.followers.inboxes([booster.id]),
       });
       ids.push(announce.id);
     }
@@ -209,6 +237,7 @@ export class Publisher {
       ...del,
       inboxes: await this.everyInbox(tx, article, article.publicationId),
     });
+    await this.deliveries.supersedeStory(tx, article.id, del.id);
     await tx.query(
       `UPDATE article_federation SET state = 'deleted', last_activity_id = $2, updated_at = now()
         WHERE article_id = $1`,

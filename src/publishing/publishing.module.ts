@@ -11,6 +11,7 @@ import { FollowersModule } from '../followers/followers.module.js';
 import { ActorUpdates } from './actor-updates.js';
 import { PublishProcessor } from './publish.processor.js';
 import { Publisher } from './publisher.js';
+import { PublishingWorker } from './publishing.worker.js';
 import { ArticleController } from './article.controller.js';
 import { AttributionController } from './attribution.controller.js';
 import { PinController } from './pin.controller.js';
@@ -46,7 +47,7 @@ export class PublishingModule {
         DeliveryReportRepository,
         Publisher,
         ActorUpdates,
-        ...(runsWorkers(config) ? [PublishProcessor] : []),
+        ...(runsWorkers(config) ? [PublishProcessor, PublishingWorker] : []),
       ],
     };
   }

@@ -53,6 +53,21 @@ export interface JobMap {
   'delivery.relay': Readonly<Record<string, never>>;
   /** Sends Update of an actor whose profile changed to its followers. */
   'actor.update': { readonly actorId: string };
+  /** Publishes stories whose stored state is ahead of what followers were sent. Repeats. */
+  'publish.reconcile': Readonly<Record<string, never>>;
 }
 
 export type JobName = keyof JobMap;
+
+/**
+ * Options of every job on the `publish` queue: a failed attempt (database restart, pool timeout)
+ * is tried again — 8 attempts over about 4 minutes —, and finished jobs are kept a day for
+ * inspection. The publisher is idempotent, so a job that runs again does no harm; what still
+ * fails is caught by the `publish.reconcile` sweep.
+ */
+export const PUBLISH_JOB_OPTIONS = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: { age: 86_400, count: 10_000 },
+  removeOnFail: { age: 7 * 86_400, count: 10_000 },
+} as const;

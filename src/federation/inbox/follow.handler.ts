@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { InboxContext } from '@fedify/fedify';
 import { Accept, type Follow, isActor } from '@fedify/vocab';
+import { isAcceptableInboxUrl } from '../../followers/inbox-url.js';
 import { type InboxDeps, localActor } from './inbox-deps.js';
 
 /**
@@ -21,15 +22,18 @@ export class FollowHandler {
       this.deps.log(`Follow from ${follow.actorId.href} ignored: its actor could not be read`);
       return;
     }
-    if (follower.inboxId === null) {
-      this.deps.log(`Follow from ${follow.actorId.href} ignored: the actor has no inbox`);
+    if (follower.inboxId === null || !isAcceptableInboxUrl(follower.inboxId.href)) {
+      this.deps.log(`Follow from ${follow.actorId.href} ignored: the actor has no usable inbox`);
       return;
     }
+    const sharedInbox = follower.endpoints?.sharedInbox?.href ?? null;
     const { created } = await this.deps.followers.upsert({
       actorId: target.id,
       followerUri: follow.actorId.href,
       inboxUrl: follower.inboxId.href,
-      sharedInboxUrl: follower.endpoints?.sharedInbox?.href ?? null,
+      // An unusable shared inbox is ignored: the personal inbox is used instead.
+      sharedInboxUrl:
+        sharedInbox !== null && isAcceptableInboxUrl(sharedInbox) ? sharedInbox : null,
       followActivityId: follow.id?.href ?? null,
     });
     const actorUri = ctx.getActorUri(target.identifier);

@@ -1,6 +1,7 @@
 import type { InboxContext } from '@fedify/fedify';
 import { isActor, type Move } from '@fedify/vocab';
 import type { InboxDeps } from './inbox-deps.js';
+import { isAcceptableInboxUrl } from '../../followers/inbox-url.js';
 
 /**
  * Move (FEP-7628) → the old actor's follows of our actors pass to the target, but only when the
@@ -27,7 +28,8 @@ export class MoveHandler {
       target === null ||
       !isActor(target) ||
       target.id?.href !== to.href ||
-      target.inboxId === null
+      target.inboxId === null ||
+      !isAcceptableInboxUrl(target.inboxId.href)
     ) {
       this.deps.log(`Move of ${from.href} ignored: target ${to.href} could not be read`);
       return;
@@ -36,12 +38,14 @@ export class MoveHandler {
       this.deps.log(`Move of ${from.href} refused: ${to.href} does not list it in alsoKnownAs`);
       return;
     }
+    const sharedInbox = target.endpoints?.sharedInbox?.href ?? null;
     for (const follow of follows) {
       await this.deps.followers.upsert({
         actorId: follow.actorId,
         followerUri: to.href,
         inboxUrl: target.inboxId.href,
-        sharedInboxUrl: target.endpoints?.sharedInbox?.href ?? null,
+        sharedInboxUrl:
+          sharedInbox !== null && isAcceptableInboxUrl(sharedInbox) ? sharedInbox : null,
         followActivityId: null,
       });
       await this.deps.followers.remove(follow.actorId, from.href);

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Publishing1795320996438 implements MigrationInterface {
-  name = 'Publishing1795320996438';
+export class Publishing1795322531665 implements MigrationInterface {
+  name = 'Publishing1795322531665';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -23,7 +23,7 @@ export class Publishing1795320996438 implements MigrationInterface {
       'CREATE TABLE "deliveries" ("id" BIGSERIAL NOT NULL, "activity_id" uuid NOT NULL, "inbox_url" text NOT NULL, "host" character varying(255) NOT NULL, "status" character varying(16) NOT NULL DEFAULT \'pending\', "attempts" integer NOT NULL DEFAULT \'0\', "last_status" integer, "last_error" text, "next_attempt_at" TIMESTAMP WITH TIME ZONE, "delivered_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_a6ef225c5c5f0974e503bfb731f" PRIMARY KEY ("id"))',
     );
     await queryRunner.query(
-      'CREATE INDEX "deliveries_pending_host_idx" ON "deliveries"  ("host") WHERE status = \'pending\'',
+      'CREATE INDEX "deliveries_pending_due_idx" ON "deliveries"  ("next_attempt_at") WHERE status = \'pending\'',
     );
     await queryRunner.query(
       'CREATE UNIQUE INDEX "deliveries_activity_inbox_key" ON "deliveries"  ("activity_id", "inbox_url") ',
@@ -66,7 +66,7 @@ export class Publishing1795320996438 implements MigrationInterface {
     await queryRunner.query('DROP TABLE "article_federation"');
     await queryRunner.query('DROP TABLE "delivery_hosts"');
     await queryRunner.query('DROP INDEX "public"."deliveries_activity_inbox_key"');
-    await queryRunner.query('DROP INDEX "public"."deliveries_pending_host_idx"');
+    await queryRunner.query('DROP INDEX "public"."deliveries_pending_due_idx"');
     await queryRunner.query('DROP TABLE "deliveries"');
     await queryRunner.query('DROP INDEX "public"."outbound_activities_actor_idx"');
     await queryRunner.query('DROP INDEX "public"."outbound_activities_article_idx"');
