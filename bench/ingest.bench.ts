@@ -23,21 +23,23 @@
 //
 // Postgres: DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres when it answers, else
 // an embedded one. Redis: REDIS_URL, else redis://127.0.0.1:6379 when it answers, else none.
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
-import { probePort } from '../test/e2e/support/app-process.js';
 import { publishedEvent } from '../test/e2e/support/events.js';
 import { uniqueName } from '../test/support/database.js';
 import { KafkaTestBroker } from '../test/support/kafka-broker/kafka-broker.js';
 import { cpuBetween, cpuSnapshot, type CpuSnapshot, type CpuUse } from './ingest/cpu.js';
+import {
+  backends,
+  type Backends,
+  codeVersion,
+  dropQueues,
+  prettyJson,
+} from './ingest/environment.js';
 import { startFeedServer, type FeedRequest } from './ingest/feed-server.js';
 import { postAll, type LoadResult } from './ingest/http-load.js';
 import { newestProfile, summariseProfile, type ProfileSummary } from './ingest/profile.js';
@@ -149,82 +151,6 @@ function options(): Options {
 
 // ---------------------------------------------------------------------------------------------
 // Environment
-
-interface Backends {
-  serverUrl: string;
-  postgres: string;
-  redisUrl: string | undefined;
-  redis: string;
-  stop(): Promise<void>;
-}
-
-async function backends(o: Options): Promise<Backends> {
-  let serverUrl = process.env.DATABASE_URL;
-  let source = 'DATABASE_URL';
-  let stop = (): Promise<void> => Promise.resolve();
-  if (serverUrl === undefined || serverUrl === '') {
-    if ((await probePort(5432)) === 'open') {
-      serverUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
-      source = 'local';
-    } else {
-      const dataDir = await mkdtemp(join(tmpdir(), 'bridge-bench-'));
-      const db = await startEmbeddedPostgres({ dataDir, log: () => undefined });
-      serverUrl = db.url;
-      source = 'embedded';
-      stop = async () => {
-        await db.stop();
-        await rm(dataDir, { recursive: true, force: true });
-      };
-    }
-  }
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  const { rows } = await client.query<{ v: string }>(
-    `SELECT current_setting('server_version') AS v`,
-  );
-  await client.end();
-  const postgres = `PostgreSQL ${rows[0]?.v ?? '?'} (${source}, ${redact(serverUrl)})`;
-
-  let redisUrl: string | undefined;
-  let redis = 'none: BullMQ on its Postgres backend';
-  if (o.redis) {
-    redisUrl = process.env.REDIS_URL;
-    if ((redisUrl === undefined || redisUrl === '') && (await probePort(6379)) === 'open') {
-      redisUrl = 'redis://127.0.0.1:6379';
-    }
-    if (redisUrl === '') redisUrl = undefined;
-    if (redisUrl !== undefined) {
-      const r = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      await r.connect();
-      const info = await r.info('server');
-      r.disconnect();
-      redis = `Redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? '?'} (${redact(redisUrl)})`;
-    }
-  }
-  return { serverUrl, postgres, redisUrl, redis, stop };
-}
-
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password !== '') u.password = '***';
-  return u.toString();
-}
-
-/** Removes a queue prefix's keys from Redis (BullMQ leaves its queues behind). */
-async function dropQueues(redisUrl: string | undefined, prefix: string): Promise<void> {
-  if (redisUrl === undefined) return;
-  const r = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await r.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
-}
 
 interface Context {
   readonly o: Options;
@@ -1059,7 +985,7 @@ function printSummary(results: Record<string, unknown>, machine: Record<string, 
 
 async function main(): Promise<void> {
   const o = options();
-  const b = await backends(o);
+  const b = await backends(o.redis);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const ctx: Context = { o, b, profileRoot: join(RESULTS_DIR, 'profiles', stamp) };
   const machine = {
@@ -1120,33 +1046,6 @@ async function main(): Promise<void> {
   printSummary(results, report.machine);
   console.log(`\nwritten: ${relative(process.cwd(), o.out)}`);
   if (Object.keys(failures).length > 0) process.exitCode = 1;
-}
-
-/** The commit the service was built from, and whether src/ had uncommitted changes. */
-function codeVersion(): string {
-  try {
-    const git = (...args: string[]): string =>
-      execFileSync('git', args, { cwd: fileURLToPath(new URL('../..', import.meta.url)) })
-        .toString()
-        .trim();
-    const dirty = git('status', '--porcelain', '--', 'src', 'migrations')
-      .split('\n')
-      .filter((l) => l !== '').length;
-    return `${git('rev-parse', '--short', 'HEAD')}${dirty > 0 ? ` + ${dirty} uncommitted file(s) in src/ or migrations/` : ''}`;
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** JSON as prettier would format it (so `npm run format:check` stays green), when available. */
-async function prettyJson(value: unknown): Promise<string> {
-  const text = JSON.stringify(value, null, 2);
-  try {
-    const prettier = await import('prettier');
-    return await prettier.format(text, { parser: 'json' });
-  } catch {
-    return `${text}\n`;
-  }
 }
 
 await main();

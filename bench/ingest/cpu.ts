@@ -40,6 +40,8 @@ export interface CpuUse {
   readonly redis: number;
   /** This process: load generator, feed server, Kafka test broker. */
   readonly bench: number;
+  /** Extra groups of processes asked for by pid (e.g. a load generator's children). */
+  readonly groups?: Record<string, number>;
   /** What nobody above accounts for (other work on the machine). */
   readonly other: number;
 }
@@ -80,7 +82,11 @@ export async function cpuSnapshot(): Promise<CpuSnapshot> {
 export function cpuBetween(
   a: CpuSnapshot,
   b: CpuSnapshot,
-  who: { service: number; ourBackends: readonly number[] },
+  who: {
+    service: number;
+    ourBackends: readonly number[];
+    groups?: Readonly<Record<string, readonly number[]>>;
+  },
 ): CpuUse {
   const seconds = Number(b.at - a.at) / 1e9;
   const pct = (ticks: number): number => round((ticks / TICKS / seconds) * 100);
@@ -105,6 +111,16 @@ export function cpuBetween(
   const postgresOurs = pct(who.ourBackends.reduce((s, pid) => s + delta(pid), 0));
   const redis = pct(byComm((c) => c.startsWith('redis-server')));
   const bench = pct(delta(process.pid));
+  const groups =
+    who.groups === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.entries(who.groups).map(([name, pids]) => [
+            name,
+            pct(pids.reduce((s, pid) => s + delta(pid), 0)),
+          ]),
+        );
+  const grouped = Object.values(groups ?? {}).reduce((s, v) => s + v, 0);
   return {
     seconds: round(seconds, 3),
     cores,
@@ -115,6 +131,7 @@ export function cpuBetween(
     postgresAll,
     redis,
     bench,
-    other: round(Math.max(0, machine - service - postgresAll - redis - bench)),
+    ...(groups === undefined ? {} : { groups }),
+    other: round(Math.max(0, machine - service - postgresAll - redis - bench - grouped)),
   };
 }

@@ -30,8 +30,12 @@ async function onServer<T>(serverUrl: string, use: (c: pg.Client) => Promise<T>)
   }
 }
 
-export async function createDatabase(serverUrl: string, keep: boolean): Promise<BenchDatabase> {
-  const name = uniqueName('bench_ingest');
+export async function createDatabase(
+  serverUrl: string,
+  keep: boolean,
+  prefix = 'bench_ingest',
+): Promise<BenchDatabase> {
+  const name = uniqueName(prefix);
   await onServer(serverUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
   const u = new URL(serverUrl);
   u.pathname = `/${name}`;
