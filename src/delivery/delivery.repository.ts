@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { Batcher } from '../common/batcher.js';
 import type { OutboundActivityType } from './delivery.entity.js';
 
 /** An activity to store with its deliveries, in the caller's transaction. */
@@ -34,6 +35,14 @@ export interface PendingDelivery {
 /** Activities, their deliveries and the outcome of each attempt. */
 @Injectable()
 export class DeliveryRepository {
+  // A fan-out checks and records thousands of deliveries a second: those two statements are
+  // grouped (one query per batch, each caller still waits for its own row to be written).
+  readonly #pendingChecks = new Batcher<string, boolean>((ids) => this.pendingOf(ids));
+  readonly #deliveredWrites = new Batcher<
+    { id: string; attempts: number; status: number },
+    undefined
+  >((rows) => this.deliveredMany(rows));
+
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Stores an activity and one pending delivery per inbox. */
@@ -92,12 +101,17 @@ export class DeliveryRepository {
   }
 
   /** Whether the delivery is still to be made (not delivered, failed, skipped or superseded). */
-  async isPending(id: string): Promise<boolean> {
-    const rows = await this.db.query<{ status: string }[]>(
-      'SELECT status FROM deliveries WHERE id = $1',
-      [id],
+  isPending(id: string): Promise<boolean> {
+    return this.#pendingChecks.add(id);
+  }
+
+  private async pendingOf(ids: readonly string[]): Promise<boolean[]> {
+    const rows = await this.db.query<{ id: string }[]>(
+      `SELECT id FROM deliveries WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+      [ids],
     );
-    return rows[0]?.status === 'pending';
+    const pending = new Set(rows.map((r) => r.id));
+    return ids.map((id) => pending.has(id));
   }
 
   /** The delivery waits (circuit breaker) until `until`, without using an attempt. */
@@ -169,12 +183,20 @@ export class DeliveryRepository {
   }
 
   async delivered(id: string, attempts: number, status: number): Promise<void> {
+    await this.#deliveredWrites.add({ id, attempts, status });
+  }
+
+  private async deliveredMany(
+    rows: readonly { id: string; attempts: number; status: number }[],
+  ): Promise<undefined[]> {
     await this.db.query(
-      `UPDATE deliveries SET status = 'delivered', attempts = $2, last_status = $3,
+      `UPDATE deliveries d SET status = 'delivered', attempts = v.attempts, last_status = v.status,
               last_error = NULL, next_attempt_at = NULL, delivered_at = now(), updated_at = now()
-        WHERE id = $1`,
-      [id, attempts, status],
+         FROM unnest($1::bigint[], $2::int[], $3::int[]) AS v(id, attempts, status)
+        WHERE d.id = v.id`,
+      [rows.map((r) => r.id), rows.map((r) => r.attempts), rows.map((r) => r.status)],
     );
+    return rows.map(() => undefined);
   }
 
   async retrying(

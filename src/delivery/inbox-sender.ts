@@ -23,6 +23,11 @@ export interface SendResult {
 
 const ERROR_BODY_CHARS = 300;
 
+const HEADERS = {
+  'content-type': 'application/activity+json',
+  accept: 'application/activity+json, application/ld+json',
+};
+
 /** Refusals of the SSRF rules and redirects: sending again to the same URL cannot help. */
 const PERMANENT_REASONS = new Set([
   'scheme',
@@ -34,8 +39,9 @@ const PERMANENT_REASONS = new Set([
 /**
  * POSTs one signed activity to one inbox: draft-cavage HTTP Signature with a SHA-256 Digest,
  * made by Fedify's `signRequest` with the actor's RSA key (what every fediverse server verifies),
- * through the SSRF-safe fetch (checked addresses, keep-alive pool, deadline). Redirects are not
- * followed: an inbox that moves answers 3xx and the delivery is refused.
+ * through the SSRF-safe fetch's lean POST (checked addresses, keep-alive pool, deadline; the
+ * answer's body is read only up to the cap, so a large or chatty 2xx still counts). Redirects are
+ * not followed: an inbox that moves answers 3xx and the delivery is refused.
  */
 export class InboxSender {
   constructor(private readonly http: SafeFetch) {}
@@ -43,37 +49,24 @@ export class InboxSender {
   async send(inbox: string, body: Uint8Array, key: SigningKey): Promise<SendResult> {
     const bytes = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
     try {
-      const response = await this.http.fetch(inbox, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/activity+json',
-          accept: 'application/activity+json, application/ld+json',
-        },
-        body,
-        prepare: (request) =>
-          signRequest(request, key.privateKey, key.keyId, { body: bytes as ArrayBuffer }),
-      });
-      if (response.ok) {
-        return { status: response.status, error: null, retryAfterMs: null, permanent: false };
+      const signed = await signRequest(
+        new Request(inbox, { method: 'POST', headers: HEADERS, body }),
+        key.privateKey,
+        key.keyId,
+        { body: bytes as ArrayBuffer },
+      );
+      const answer = await this.http.post(inbox, { headers: signed.headers, body });
+      if (answer.status >= 200 && answer.status < 300) {
+        return { status: answer.status, error: null, retryAfterMs: null, permanent: false };
       }
-      const text = (await response.text()).replace(/\s+/g, ' ').trim();
+      const text = answer.text.replace(/\s+/g, ' ').trim();
       return {
-        status: response.status,
-        error: `HTTP ${response.status}${text === '' ? '' : `: ${text.slice(0, ERROR_BODY_CHARS)}`}`,
-        retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+        status: answer.status,
+        error: `HTTP ${answer.status}${text === '' ? '' : `: ${text.slice(0, ERROR_BODY_CHARS)}`}`,
+        retryAfterMs: retryAfterMs(answer.retryAfter),
         permanent: false,
       };
     } catch (error) {
-      if (error instanceof SafeFetchError && error.status !== undefined) {
-        // Answered, but with a body too large or too slow to read: the status is what counts.
-        const ok = error.status >= 200 && error.status < 300;
-        return {
-          status: error.status,
-          error: ok ? null : `HTTP ${error.status} (${error.reason}: ${error.message})`,
-          retryAfterMs: null,
-          permanent: false,
-        };
-      }
       if (error instanceof SafeFetchError) {
         return {
           status: null,

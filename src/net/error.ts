@@ -27,25 +27,19 @@ export type SafeFetchReason =
  */
 export class SafeFetchError extends Error {
   override readonly name = 'SafeFetchError';
-  /**
-   * The HTTP status when the response's headers arrived but its body broke a rule (too large,
-   * too slow): the server did answer, with this status.
-   */
-  readonly status: number | undefined;
 
   /**
    * @param reason what went wrong, for callers to switch on
    * @param url the URL (or origin) of the hop concerned
    * @param message human-readable detail (the URL is not repeated in it)
-   * @param options `cause`: the underlying error, if any; `status`: see {@link status}
+   * @param options `cause`: the underlying error, if any
    */
   constructor(
     readonly reason: SafeFetchReason,
     readonly url: string,
     message: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.status = options?.status;
   }
 }

@@ -289,16 +289,7 @@ describe('SafeFetch', () => {
       const sut = client({ maxBytes: 1_000 });
       const response = await sut.fetch(target.url('/1000'));
       assert.equal((await response.text()).length, 1_000);
-      const error = await refused(sut.fetch(target.url('/1001')), 'too-large');
-      assert.equal(error.status, 200, 'the status that came with the body it refused');
-    });
-
-    it('says no status when no answer came', async () => {
-      const error = await refused(
-        client({ connectTimeoutMs: 200 }).fetch('http://127.0.0.1:1/'),
-        'network',
-      );
-      assert.equal(error.status, undefined);
+      await refused(sut.fetch(target.url('/1001')), 'too-large');
     });
   });
 
@@ -329,6 +320,63 @@ describe('SafeFetch', () => {
     it('reports a refused connection as network', async () => {
       const port = await closedPort();
       await refused(client().fetch(`http://127.0.0.1:${String(port)}/`), 'network');
+    });
+  });
+
+  describe('post (deliveries)', () => {
+    const body = new TextEncoder().encode('{"type":"Create"}');
+    const headers: [string, string][] = [['content-type', 'application/activity+json']];
+
+    it('sends the body and headers and answers a 2xx at once, without waiting for its body', async () => {
+      let received = '';
+      const target = await server((req, res) => {
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => (received += chunk));
+        req.on('end', () => {
+          // A success that then dribbles its body for longer than the deadline.
+          res.writeHead(202, { 'content-type': 'text/plain' });
+          res.write('accepted');
+          setTimeout(() => res.end(), 5_000).unref();
+        });
+      });
+      const started = Date.now();
+      const answer = await client({ totalTimeoutMs: 1_000 }).post(target.url('/inbox'), {
+        headers,
+        body,
+      });
+      assert.equal(answer.status, 202);
+      assert.ok(Date.now() - started < 900, 'not held by the body');
+      assert.equal(received, '{"type":"Create"}');
+    });
+
+    it('returns a redirect as its status and keeps only the start of an error body', async () => {
+      const moved = await server((_req, res) => redirect(res, 'http://elsewhere.test/', 301));
+      assert.equal((await client().post(moved.url(), { headers, body })).status, 301);
+      const failing = await server((_req, res) => {
+        res.writeHead(429, { 'retry-after': '120' });
+        res.end('x'.repeat(5_000));
+      });
+      const answer = await client({ maxBytes: 100 }).post(failing.url(), { headers, body });
+      assert.equal(answer.status, 429);
+      assert.equal(answer.retryAfter, '120');
+      assert.equal(answer.text.length, 100);
+    });
+
+    it('keeps the scheme and address rules', async () => {
+      const target = await server((_req, res) => res.end('reached'));
+      await refused(
+        client({ allowPrivateAddresses: false }).post(target.url(), { headers, body }),
+        'scheme',
+      );
+      await refused(
+        client({ allowPrivateAddresses: false, resolve: answer('127.0.0.1') }).post(
+          `https://internal.test:${target.port}/inbox`,
+          { headers, body },
+        ),
+        'private-address',
+      );
+      assert.equal(target.connections, 0);
+      await refused(client().post('http://127.0.0.1:1/inbox', { headers, body }), 'network');
     });
   });
 });

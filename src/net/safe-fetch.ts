@@ -46,6 +46,14 @@ export interface SafeFetchInit {
   onRedirect?: (hop: { status: number; from: URL; to: URL }) => void;
 }
 
+/** What {@link SafeFetch.post} returns. */
+export interface PostAnswer {
+  readonly status: number;
+  readonly retryAfter: string | null;
+  /** The start of the body (up to the byte cap), decoded as UTF-8. */
+  readonly text: string;
+}
+
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
@@ -173,6 +181,63 @@ export class SafeFetch {
     }
   }
 
+  /**
+   * One POST, the lean way, for deliveries: no redirect is followed (a 3xx is returned as such),
+   * no `Response` is built, a 2xx's body is not waited for, and of another answer at most
+   * `maxBytes` are read — more is not an error, it is cut: only the status and the start of an
+   * error text matter. Same address checks
+   * (the guarded agent), scheme rule and total deadline as {@link fetch}.
+   *
+   * @throws {SafeFetchError} when a rule refuses the request or no answer comes
+   */
+  async post(
+    input: URL | string,
+    init: { headers: Iterable<[string, string]>; body: Uint8Array },
+  ): Promise<PostAnswer> {
+    const url = new URL(input);
+    url.hash = '';
+    this.#checkScheme(url);
+    const headers: Record<string, string> = { 'user-agent': this.#userAgent };
+    for (const [name, value] of init.headers) headers[name.toLowerCase()] = value;
+    const deadline = new Deadline(this.#totalTimeoutMs, undefined);
+    try {
+      const answer = await this.dispatcher.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers,
+        body: init.body,
+        signal: deadline.signal,
+      });
+      const retryAfter = answer.headers['retry-after'];
+      if (answer.statusCode >= 200 && answer.statusCode < 300) {
+        // The status is the answer: the body is drained (bounded) in the background, so a large
+        // or dribbling one cannot turn a success into a timeout.
+        void answer.body.dump({ limit: this.#maxBytes }).catch(() => undefined);
+        return { status: answer.statusCode, retryAfter: null, text: '' };
+      }
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const chunk of answer.body as AsyncIterable<Uint8Array>) {
+        chunks.push(chunk.subarray(0, this.#maxBytes - size));
+        size += Math.min(chunk.byteLength, this.#maxBytes - size);
+        if (size >= this.#maxBytes) {
+          answer.body.destroy();
+          break;
+        }
+      }
+      return {
+        status: answer.statusCode,
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+        text: new TextDecoder().decode(concat(chunks)),
+      };
+    } catch (error) {
+      throw deadline.failure(error, url);
+    } finally {
+      deadline.clear();
+    }
+  }
+
   /** Closes the agent's connections, waiting for requests in flight. */
   async close(): Promise<void> {
     await this.dispatcher.close();
@@ -204,26 +269,6 @@ export class SafeFetch {
   }
 
   async #buffer(
-    response: UndiciResponse,
-    url: URL,
-    redirected: boolean,
-    deadline: Deadline,
-  ): Promise<Response> {
-    try {
-      return await this.#read(response, url, redirected, deadline);
-    } catch (error) {
-      // The server answered: say with what, so a caller can still act on the status.
-      if (error instanceof SafeFetchError) {
-        throw new SafeFetchError(error.reason, error.url, error.message, {
-          cause: error.cause,
-          status: response.status,
-        });
-      }
-      throw error;
-    }
-  }
-
-  async #read(
     response: UndiciResponse,
     url: URL,
     redirected: boolean,
