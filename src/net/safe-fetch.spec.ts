@@ -350,7 +350,9 @@ describe('SafeFetch', () => {
     });
 
     it('returns a redirect as its status and keeps only the start of an error body', async () => {
-      const moved = await server((_req, res) => redirect(res, 'http://elsewhere.test/', 301));
+      const moved = await server((_req, res) => {
+        redirect(res, 'http://elsewhere.test/', 301);
+      });
       assert.equal((await client().post(moved.url(), { headers, body })).status, 301);
       const failing = await server((_req, res) => {
         res.writeHead(429, { 'retry-after': '120' });
