@@ -98,8 +98,9 @@ export class DeliveryProcessor extends AppWorkerHost {
   /** A delivery job BullMQ gave up on (it stalled too often): recorded, never left pending. */
   @OnWorkerEvent('failed')
   async onFailed(job: DeliveryJob | undefined, error: Error): Promise<void> {
-    if (job?.name !== 'delivery.send') return;
-    if (error instanceof RetryLater || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    // Only a final failure: BullMQ sets `finishedOn` when it will not retry the job (attempts
+    // used up, or stalled more often than allowed), not on a failure it schedules again.
+    if (job?.name !== 'delivery.send' || job.finishedOn === undefined) return;
     const { deliveryId } = job.data as JobMap['delivery.send'];
     await this.deliveries
       .failed(deliveryId, job.attemptsMade, null, `gave up: ${error.message}`)
