@@ -18,6 +18,7 @@ import {
   OutboundActivityEntity,
 } from '../delivery/delivery.entity.js';
 import { ArticleFederationEntity } from '../publishing/article-federation.entity.js';
+import { CommentEntity } from '../comments/comment.entity.js';
 
 /** Every entity of the service. The migration drift check compares these with migrations/. */
 export const ENTITIES = [
@@ -35,6 +36,7 @@ export const ENTITIES = [
   OutboundActivityEntity,
   DeliveryEntity,
   DeliveryHostEntity,
+  CommentEntity,
 ];
 
 /** dist/ root: this file is dist/src/database/data-source.js once built. */

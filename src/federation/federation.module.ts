@@ -24,6 +24,8 @@ import type { RuntimeConfig } from '../config/runtime.js';
 import { PG_POOL } from '../database/database.module.js';
 import { FollowerRepository } from '../followers/follower.repository.js';
 import { FollowersModule } from '../followers/followers.module.js';
+import { CommentIntake } from '../comments/comment-intake.js';
+import { CommentsModule } from '../comments/comments.module.js';
 import { DeliveryModule } from '../delivery/delivery.module.js';
 import { DELIVERY_HOST_HEALTH } from '../delivery/delivery.tokens.js';
 import type { HostHealth } from '../delivery/host-health.js';
@@ -101,6 +103,7 @@ export class FederationModule {
         FollowerRepository,
         OutboxService,
         DELIVERY_HOST_HEALTH,
+        CommentIntake,
         getQueueToken(QueueName.fedifyInbox),
         getQueueToken(QueueName.fedifyOutbox),
         getQueueToken(QueueName.fedifyFanout),
@@ -115,6 +118,7 @@ export class FederationModule {
         followers: FollowerRepository,
         outboxService: OutboxService,
         hostHealth: HostHealth,
+        comments: CommentIntake,
         inbox: Queue,
         outbox: Queue,
         fanout: Queue,
@@ -167,6 +171,7 @@ export class FederationModule {
             log.log(m);
           },
           seen: (host) => hostHealth.seen(host),
+          comments,
         });
         registerNodeInfo(federation, async () => {
           const counts = await actors.counts();
@@ -192,6 +197,7 @@ export class FederationModule {
         OutboxModule,
         AuthModule,
         DeliveryModule.forRoot(config),
+        CommentsModule.forRoot(config),
       ],
       controllers: servesHttp(config) ? [WebController, KeyRotationController] : [],
       providers: [

@@ -1,5 +1,6 @@
 import type { InboxContext } from '@fedify/fedify';
 import type { ActorsService } from '../../actors/actors.service.js';
+import type { CommentIntake } from '../../comments/comment-intake.js';
 import type { FollowerRepository } from '../../followers/follower.repository.js';
 import { actorByIdentifier } from '../actor.dispatcher.js';
 
@@ -8,6 +9,8 @@ export interface InboxDeps {
   readonly actors: ActorsService;
   readonly followers: FollowerRepository;
   readonly log: (message: string) => void;
+  /** Where replies to our stories go (absent: replies are ignored). */
+  readonly comments?: CommentIntake;
   /** A verified activity came from `host` (resets its delivery failure record). */
   readonly seen?: (host: string) => Promise<void>;
 }

@@ -1,7 +1,8 @@
 import type { Federation, RequestContext } from '@fedify/fedify';
-import { Activity, Block, Delete, Follow, Move, Reject, Undo } from '@fedify/vocab';
+import { Activity, Block, Create, Delete, Follow, Move, Reject, Undo } from '@fedify/vocab';
 import type { UnverifiedActivityReason } from '@fedify/fedify';
 import { BlockHandler, RejectHandler } from './block.handler.js';
+import { CreateHandler } from './create.handler.js';
 import { DeleteHandler } from './delete.handler.js';
 import { FollowHandler } from './follow.handler.js';
 import type { InboxDeps } from './inbox-deps.js';
@@ -23,6 +24,7 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
   const move = new MoveHandler(deps);
   const block = new BlockHandler(deps);
   const reject = new RejectHandler(deps);
+  const create = new CreateHandler(deps);
   // Fedify runs listeners only for verified activities: each one shows its server is up, which
   // clears that host's delivery failures (Mastodon's rule for unavailable domains).
   const seen = async (activity: Activity): Promise<void> => {
@@ -59,6 +61,10 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
     .on(Reject, async (ctx, a) => {
       await seen(a);
       await reject.handle(ctx, a);
+    })
+    .on(Create, async (ctx, a) => {
+      await seen(a);
+      await create.handle(ctx, a);
     })
     .on(Activity, (_ctx, a) => seen(a))
     .onUnverifiedActivity((ctx, activity, reason) => answerUnverified(ctx, activity, reason, deps))

@@ -1,0 +1,62 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ArticleRepository } from '../articles/article.repository.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { RuntimeConfig } from '../config/runtime.js';
+import type { InboundComment } from './comment.js';
+import { CommentRepository } from './comment.repository.js';
+
+/** Where a reply goes: under a story, or under a comment of one. */
+export interface ReplyPlace {
+  readonly articleId: string;
+  readonly parentId: string | null;
+  readonly depth: number;
+}
+
+const ARTICLE_PATH = /^\/articles\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/**
+ * Takes replies from the inbox: finds what they answer (one of our live stories, or a comment we
+ * stored) and stores them once. Every reply is approved for now; moderation policies come next.
+ */
+@Injectable()
+export class CommentIntake {
+  private readonly logger = new Logger(CommentIntake.name);
+
+  constructor(
+    private readonly comments: CommentRepository,
+    private readonly articles: ArticleRepository,
+    @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
+  ) {}
+
+  /** What `inReplyTo` names among our stories and known comments; null when neither. */
+  async placeFor(inReplyTo: string): Promise<ReplyPlace | null> {
+    let url: URL;
+    try {
+      url = new URL(inReplyTo);
+    } catch {
+      return null;
+    }
+    if (url.origin === this.config.publicUrl.origin) {
+      const id = ARTICLE_PATH.exec(url.pathname)?.[1];
+      if (id === undefined || url.search !== '') return null;
+      const article = await this.articles.findById(id);
+      if (article === null || article.deletedAt !== null) return null;
+      return { articleId: article.id, parentId: null, depth: 0 };
+    }
+    const parent = await this.comments.placeOf(url.href);
+    return parent === null
+      ? null
+      : { articleId: parent.articleId, parentId: parent.id, depth: parent.depth + 1 };
+  }
+
+  /** Stores a reply (once, by its id). */
+  async receive(comment: InboundComment): Promise<{ id: string; created: boolean }> {
+    const stored = await this.comments.insert(comment, 'approved');
+    if (stored.created) {
+      this.logger.log(
+        `comment ${stored.id} from ${comment.author.handle} on story ${comment.articleId} (${comment.visibility})`,
+      );
+    }
+    return stored;
+  }
+}

@@ -1,0 +1,98 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { ArticleEntity } from '../articles/article.entity.js';
+import type { CommentAttachment, CommentStatus, CommentVisibility } from './comment.js';
+
+/**
+ * A reply from the fediverse to one of our stories, or to a reply we know: its place in the
+ * thread, a snapshot of its author, the sanitized content, and its moderation status.
+ */
+@Entity({ name: 'comments' })
+@Index('comments_article_idx', ['articleId', 'publishedAt'])
+@Index('comments_parent_idx', ['parentId'])
+@Index('comments_author_idx', ['authorActorId'])
+export class CommentEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** The reply's ActivityPub id. */
+  @Column({ name: 'ap_id', type: 'text', unique: true })
+  apId: string;
+
+  /** Its web page on its server. */
+  @Column({ type: 'text', nullable: true })
+  url: string | null;
+
+  @Column({ name: 'article_id', type: 'uuid' })
+  articleId: string;
+
+  @ManyToOne(() => ArticleEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'article_id' })
+  article?: ArticleEntity;
+
+  /** The comment it answers; null when it answers the story. */
+  @Column({ name: 'parent_id', type: 'uuid', nullable: true })
+  parentId: string | null;
+
+  @ManyToOne(() => CommentEntity, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'parent_id' })
+  parent?: CommentEntity;
+
+  /** 0 for a reply to the story, parent's depth + 1 below. */
+  @Column({ type: 'int', default: 0 })
+  depth: number;
+
+  @Column({ name: 'author_actor_id', type: 'text' })
+  authorActorId: string;
+
+  @Column({ name: 'author_handle', type: 'text' })
+  authorHandle: string;
+
+  @Column({ name: 'author_name', type: 'text', nullable: true })
+  authorName: string | null;
+
+  @Column({ name: 'author_avatar_url', type: 'text', nullable: true })
+  authorAvatarUrl: string | null;
+
+  @Column({ name: 'author_profile_url', type: 'text', nullable: true })
+  authorProfileUrl: string | null;
+
+  @Column({ name: 'author_host', type: 'varchar', length: 255 })
+  authorHost: string;
+
+  @Column({ name: 'content_html', type: 'text' })
+  contentHtml: string;
+
+  @Column({ name: 'content_text', type: 'text' })
+  contentText: string;
+
+  @Column({ type: 'varchar', length: 35, nullable: true })
+  language: string | null;
+
+  /** The content warning, when `sensitive`. */
+  @Column({ type: 'text', nullable: true })
+  summary: string | null;
+
+  @Column({ type: 'boolean', default: false })
+  sensitive: boolean;
+
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  attachments: CommentAttachment[];
+
+  @Column({ type: 'varchar', length: 16 })
+  visibility: CommentVisibility;
+
+  @Column({ type: 'varchar', length: 16, default: 'approved' })
+  status: CommentStatus;
+
+  @Column({ name: 'published_at', type: 'timestamptz' })
+  publishedAt: Date;
+
+  @Column({ name: 'edited_at', type: 'timestamptz', nullable: true })
+  editedAt: Date | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}

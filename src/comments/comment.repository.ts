@@ -1,0 +1,187 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type {
+  Comment,
+  CommentAttachment,
+  CommentStatus,
+  CommentVisibility,
+  InboundComment,
+} from './comment.js';
+
+interface CommentRow {
+  id: string;
+  ap_id: string;
+  url: string | null;
+  article_id: string;
+  parent_id: string | null;
+  depth: number;
+  author_actor_id: string;
+  author_handle: string;
+  author_name: string | null;
+  author_avatar_url: string | null;
+  author_profile_url: string | null;
+  author_host: string;
+  content_html: string;
+  content_text: string;
+  language: string | null;
+  summary: string | null;
+  sensitive: boolean;
+  attachments: CommentAttachment[];
+  visibility: CommentVisibility;
+  status: CommentStatus;
+  published_at: Date;
+  edited_at: Date | null;
+  created_at: Date;
+}
+
+/** Visibilities shown under a story; followers-only and direct replies are stored hidden. */
+export const SHOWN_VISIBILITIES: readonly CommentVisibility[] = ['public', 'unlisted'];
+
+/** Comments as stored. */
+@Injectable()
+export class CommentRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Where a known reply sits, for a reply to it. */
+  async placeOf(apId: string): Promise<{ id: string; articleId: string; depth: number } | null> {
+    const rows = await this.db.query<{ id: string; article_id: string; depth: number }[]>(
+      'SELECT id, article_id, depth FROM comments WHERE ap_id = $1',
+      [apId],
+    );
+    const row = rows[0];
+    return row === undefined ? null : { id: row.id, articleId: row.article_id, depth: row.depth };
+  }
+
+  /** Stores a reply once (by its ActivityPub id); `created` is false when it was known. */
+  async insert(
+    c: InboundComment,
+    status: CommentStatus,
+  ): Promise<{ id: string; created: boolean }> {
+    const rows = await this.db.query<{ id: string }[]>(
+      `INSERT INTO comments (ap_id, url, article_id, parent_id, depth, author_actor_id,
+              author_handle, author_name, author_avatar_url, author_profile_url, author_host,
+              content_html, content_text, language, summary, sensitive, attachments, visibility,
+              status, published_at, edited_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+               $19, $20, $21)
+       ON CONFLICT (ap_id) DO NOTHING
+       RETURNING id`,
+      [
+        c.apId,
+        c.url,
+        c.articleId,
+        c.parentId,
+        c.depth,
+        c.author.actorId,
+        c.author.handle,
+        c.author.name,
+        c.author.avatarUrl,
+        c.author.profileUrl,
+        c.author.host,
+        c.contentHtml,
+        c.contentText,
+        c.language,
+        c.summary,
+        c.sensitive,
+        JSON.stringify(c.attachments),
+        c.visibility,
+        status,
+        c.publishedAt,
+        c.editedAt,
+      ],
+    );
+    const created = rows[0];
+    if (created !== undefined) return { id: created.id, created: true };
+    const known = await this.placeOf(c.apId);
+    if (known === null) throw new Error(`comment ${c.apId} neither inserted nor found`);
+    return { id: known.id, created: false };
+  }
+
+  /**
+   * One page of a story's comments in thread order of arrival (oldest first), keyed by
+   * (published_at, id) after `cursor`. Without `all`, only approved replies that are shown
+   * (public, unlisted).
+   */
+  async page(
+    articleId: string,
+    options: { cursor: string | null; limit: number; all: boolean },
+  ): Promise<{ items: Comment[]; next: string | null }> {
+    const after = options.cursor === null ? null : decodeCursor(options.cursor);
+    const rows = await this.db.query<CommentRow[]>(
+      `SELECT * FROM comments
+        WHERE article_id = $1
+          AND ($2::boolean OR (status = 'approved' AND visibility = ANY($3::text[])))
+          AND ($4::timestamptz IS NULL OR (published_at, id) > ($4::timestamptz, $5::uuid))
+        ORDER BY published_at, id
+        LIMIT $6`,
+      [
+        articleId,
+        options.all,
+        SHOWN_VISIBILITIES,
+        after?.at ?? null,
+        after?.id ?? null,
+        options.limit + 1,
+      ],
+    );
+    const items = rows.slice(0, options.limit).map(commentOf);
+    const last = items.at(-1);
+    return {
+      items,
+      next:
+        rows.length > options.limit && last !== undefined
+          ? Buffer.from(JSON.stringify([last.publishedAt.toISOString(), last.id])).toString(
+              'base64url',
+            )
+          : null,
+    };
+  }
+}
+
+function decodeCursor(cursor: string): { at: string; id: string } | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      typeof value[0] === 'string' &&
+      typeof value[1] === 'string' &&
+      !Number.isNaN(Date.parse(value[0])) &&
+      /^[0-9a-f-]{36}$/.test(value[1])
+    ) {
+      return { at: value[0], id: value[1] };
+    }
+  } catch {
+    // an unreadable cursor starts from the beginning
+  }
+  return null;
+}
+
+function commentOf(r: CommentRow): Comment {
+  return {
+    id: r.id,
+    apId: r.ap_id,
+    url: r.url,
+    articleId: r.article_id,
+    parentId: r.parent_id,
+    depth: r.depth,
+    author: {
+      actorId: r.author_actor_id,
+      handle: r.author_handle,
+      name: r.author_name,
+      avatarUrl: r.author_avatar_url,
+      profileUrl: r.author_profile_url,
+      host: r.author_host,
+    },
+    contentHtml: r.content_html,
+    contentText: r.content_text,
+    language: r.language,
+    summary: r.summary,
+    sensitive: r.sensitive,
+    attachments: r.attachments,
+    visibility: r.visibility,
+    status: r.status,
+    publishedAt: r.published_at,
+    editedAt: r.edited_at,
+    createdAt: r.created_at,
+  };
+}

@@ -1,0 +1,102 @@
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ArticleRepository } from '../articles/article.repository.js';
+import {
+  type ApiPrincipal,
+  ApiAuthGuard,
+  Principal,
+  RequireScopes,
+} from '../auth/api-auth.guard.js';
+import type { Comment } from './comment.js';
+import { CommentRepository } from './comment.repository.js';
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 200;
+
+/** A comment as the platform reads it. */
+export interface CommentView {
+  readonly id: string;
+  readonly apId: string;
+  readonly url: string | null;
+  readonly parentId: string | null;
+  readonly depth: number;
+  readonly author: Comment['author'];
+  readonly contentHtml: string;
+  readonly contentText: string;
+  readonly language: string | null;
+  readonly contentWarning: string | null;
+  readonly attachments: Comment['attachments'];
+  readonly visibility: Comment['visibility'];
+  readonly status: Comment['status'];
+  readonly publishedAt: string;
+  readonly editedAt: string | null;
+}
+
+/**
+ * `GET /api/v1/articles/{platformId}/comments` (scope `comments:read`): the story's replies from
+ * the fediverse, oldest first, each with its `parentId` so the platform can thread them; cursor
+ * paging (`cursor`, `limit` ≤ 200). Only approved public and unlisted replies, unless the token
+ * has `admin`, which sees every stored reply with its status and visibility.
+ */
+@Controller('api/v1/articles')
+@UseGuards(ApiAuthGuard)
+export class CommentsController {
+  constructor(
+    private readonly articles: ArticleRepository,
+    private readonly comments: CommentRepository,
+  ) {}
+
+  @Get(':platformId/comments')
+  @RequireScopes('comments:read')
+  async list(
+    @Param('platformId') platformId: string,
+    @Principal() principal: ApiPrincipal,
+    @Query('cursor') cursor?: string,
+    @Query('limit') rawLimit?: string,
+  ): Promise<{ platformId: string; comments: CommentView[]; next: string | null }> {
+    const limit = rawLimit === undefined ? DEFAULT_LIMIT : Number(rawLimit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw new BadRequestException({
+        error: 'invalid_limit',
+        message: `limit must be an integer from 1 to ${MAX_LIMIT}`,
+      });
+    }
+    const article = await this.articles.findByPlatformId(platformId);
+    if (article === null) {
+      throw new NotFoundException({ error: 'not_found', message: `no story ${platformId}` });
+    }
+    const page = await this.comments.page(article.id, {
+      cursor: cursor ?? null,
+      limit,
+      all: principal.scopes.has('admin'),
+    });
+    return { platformId, comments: page.items.map(viewOf), next: page.next };
+  }
+}
+
+function viewOf(c: Comment): CommentView {
+  return {
+    id: c.id,
+    apId: c.apId,
+    url: c.url,
+    parentId: c.parentId,
+    depth: c.depth,
+    author: c.author,
+    contentHtml: c.contentHtml,
+    contentText: c.contentText,
+    language: c.language,
+    contentWarning: c.sensitive ? c.summary : null,
+    attachments: c.attachments,
+    visibility: c.visibility,
+    status: c.status,
+    publishedAt: c.publishedAt.toISOString(),
+    editedAt: c.editedAt?.toISOString() ?? null,
+  };
+}

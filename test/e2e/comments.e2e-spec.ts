@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { waitFor } from '../support/database.js';
+import { RemotePeer } from '../support/remote-peer/index.js';
+import { type Bridge, startBridge } from './support/bridge.js';
+import { publishedEvent } from './support/events.js';
+
+interface CommentView {
+  id: string;
+  apId: string;
+  parentId: string | null;
+  depth: number;
+  author: { actorId: string; handle: string; name: string | null; host: string };
+  contentHtml: string;
+  contentText: string;
+  language: string | null;
+  contentWarning: string | null;
+  visibility: string;
+  status: string;
+}
+
+// Replies from independent remote servers (test/support/remote-peer, no Fedify) to a story
+// become comments the platform reads back.
+void describe('fediverse replies become comments', () => {
+  let bridge: Bridge;
+  let alice: RemotePeer;
+  let bob: RemotePeer;
+  let articleUri: string;
+
+  before(async () => {
+    bridge = await startBridge();
+    alice = await RemotePeer.start({ username: 'alice' });
+    bob = await RemotePeer.start({ username: 'bob' });
+    const res = await bridge.api('POST', '/api/v1/events', publishedEvent('commented'), ['ingest']);
+    const body = (await res.json()) as { articleId: string };
+    assert.equal(res.status, 202);
+    articleUri = `${bridge.origin}/articles/${body.articleId}`;
+  });
+
+  after(async () => {
+    await Promise.all([alice.stop(), bob.stop()]);
+    await bridge.dispose();
+  });
+
+  const inbox = () => `${bridge.origin}/inbox`;
+  const comments = async (scope: 'comments:read' | 'admin' = 'comments:read') => {
+    const res = await bridge.api('GET', '/api/v1/articles/commented/comments', undefined, [scope]);
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { comments: CommentView[] }).comments;
+  };
+  const find = async (apId: string, scope?: 'comments:read' | 'admin') =>
+    (await comments(scope)).find((c) => c.apId === apId);
+
+  it('a reply to the story is a comment within 2 s, sanitized, with its author', async () => {
+    const { note, create } = alice.createNote({
+      content:
+        '<p>Lovely piece! <script>alert(1)</script><a href="https://alice.example/x" onclick="x()">more</a></p>',
+      inReplyTo: articleUri,
+      language: 'en',
+    });
+    const sent = Date.now();
+    const res = await alice.signedPost(inbox(), create);
+    assert.equal(res.status, 202, await res.text());
+    await waitFor(async () => (await find(String(note.id))) !== undefined, 2000, 'the comment');
+    assert.ok(Date.now() - sent < 2000);
+    const comment = await find(String(note.id));
+    assert.ok(comment);
+    assert.equal(comment.parentId, null);
+    assert.equal(comment.depth, 0);
+    assert.equal(comment.author.actorId, alice.actorUrl);
+    assert.equal(comment.author.handle, `@alice@${alice.domain}`);
+    assert.equal(comment.visibility, 'public');
+    assert.equal(comment.status, 'approved');
+    assert.equal(comment.language, 'en');
+    assert.doesNotMatch(comment.contentHtml, /script|onclick|alert/);
+    assert.match(
+      comment.contentHtml,
+      /<a href="https:\/\/alice\.example\/x"[^>]*rel="nofollow ugc noopener"/,
+    );
+    assert.match(comment.contentText, /^Lovely piece! more$/);
+
+    // The same Create again: still one comment.
+    assert.equal((await alice.signedPost(inbox(), create)).status, 202);
+    await delay(300);
+    assert.equal((await comments()).filter((c) => c.apId === note.id).length, 1);
+  });
+
+  it('a reply to a comment is threaded under it; a content warning is kept', async () => {
+    const parent = alice.createNote({ content: '<p>First!</p>', inReplyTo: articleUri });
+    await alice.signedPost(inbox(), parent.create);
+    await waitFor(async () => (await find(String(parent.note.id))) !== undefined, 2000, 'parent');
+    const child = bob.createNote({
+      content: '<p>Spoilers ahead</p>',
+      inReplyTo: String(parent.note.id),
+      sensitive: true,
+      summary: 'ending discussed',
+    });
+    assert.equal((await bob.signedPost(inbox(), child.create)).status, 202);
+    await waitFor(async () => (await find(String(child.note.id))) !== undefined, 2000, 'child');
+    const [p, c] = [await find(String(parent.note.id)), await find(String(child.note.id))];
+    assert.ok(p && c);
+    assert.equal(c.parentId, p.id);
+    assert.equal(c.depth, 1);
+    assert.equal(c.contentWarning, 'ending discussed');
+  });
+
+  it('followers-only replies are stored hidden; the admin scope sees them', async () => {
+    const hidden = bob.createNote({
+      content: '<p>Just for my followers</p>',
+      inReplyTo: articleUri,
+      visibility: 'followers',
+    });
+    assert.equal((await bob.signedPost(inbox(), hidden.create)).status, 202);
+    await waitFor(
+      async () => (await find(String(hidden.note.id), 'admin')) !== undefined,
+      2000,
+      'the hidden comment',
+    );
+    assert.equal((await find(String(hidden.note.id), 'admin'))?.visibility, 'followers');
+    assert.equal(await find(String(hidden.note.id)), undefined, 'not shown to the platform');
+  });
+
+  it('ignores replies to anything else, and objects that are not the actor’s own', async () => {
+    const elsewhere = alice.createNote({
+      content: '<p>Unrelated</p>',
+      inReplyTo: 'https://elsewhere.example/notes/1',
+    });
+    assert.equal((await alice.signedPost(inbox(), elsewhere.create)).status, 202);
+    // Bob sends a Create of a Note attributed to Alice.
+    const forged = alice.createNote({ content: '<p>Not mine</p>', inReplyTo: articleUri });
+    assert.equal(
+      (await bob.signedPost(inbox(), { ...forged.create, actor: bob.actorUrl })).status,
+      202,
+    );
+    await delay(1000);
+    const all = await comments('admin');
+    assert.equal(
+      all.find((c) => c.apId === elsewhere.note.id),
+      undefined,
+    );
+    assert.equal(
+      all.find((c) => c.apId === forged.note.id),
+      undefined,
+    );
+  });
+
+  it('the comments API checks its caller and its input', async () => {
+    const noScope = await bridge.api('GET', '/api/v1/articles/commented/comments', undefined, [
+      'ingest',
+    ]);
+    assert.equal(noScope.status, 403);
+    const unknown = await bridge.api('GET', '/api/v1/articles/nope/comments', undefined, [
+      'comments:read',
+    ]);
+    assert.equal(unknown.status, 404);
+    const bad = await bridge.api('GET', '/api/v1/articles/commented/comments?limit=0', undefined, [
+      'comments:read',
+    ]);
+    assert.equal(bad.status, 400);
+    const page = await bridge.api('GET', '/api/v1/articles/commented/comments?limit=1', undefined, [
+      'comments:read',
+    ]);
+    const first = (await page.json()) as { comments: CommentView[]; next: string | null };
+    assert.equal(first.comments.length, 1);
+    assert.ok(first.next);
+    const rest = await bridge.api(
+      'GET',
+      `/api/v1/articles/commented/comments?limit=200&cursor=${first.next}`,
+      undefined,
+      ['comments:read'],
+    );
+    const second = (await rest.json()) as { comments: CommentView[] };
+    assert.ok(second.comments.length >= 2);
+    assert.ok(!second.comments.some((c) => c.id === first.comments[0]?.id), 'no repeats');
+  });
+});
