@@ -15,6 +15,7 @@ import { federationMiddleware, MAX_BODY_BYTES } from './federation/federation.mi
 import { FEDERATION } from './federation/federation.tokens.js';
 import { ActorsService } from './actors/actors.service.js';
 import { FollowerRepository } from './followers/follower.repository.js';
+import { CommentIntake } from './comments/comment-intake.js';
 import { MAX_FEED_BYTES } from './feeds/feeds.module.js';
 import { cachedLookup } from './common/cached-lookup.js';
 import { HTTP_LOGGER } from './logging/logging.module.js';
@@ -67,13 +68,16 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
   const federation = app.get<Federation<void>>(FEDERATION);
   const actors = app.get(ActorsService);
   const followers = app.get(FollowerRepository);
+  const comments = app.get(CommentIntake);
   const customDomains = cachedLookup(async () => new Set(await actors.customDomains()), 30_000);
   app.use(
     federationMiddleware(federation, {
       origin: config.publicUrl.origin,
       skip: NEST_PATHS,
       isCustomDomain: async (hostname) => (await customDomains()).has(hostname),
-      isKnownActor: (uri) => followers.isKnown(uri),
+      // Deletes of actors nobody here knows are dropped unprocessed (Mastodon sends them widely).
+      isKnownActor: async (uri) =>
+        (await followers.isKnown(uri)) || (await comments.isKnownAuthor(uri)),
     }),
   );
   // Stories can be long: events get a larger body limit than the rest of the API.

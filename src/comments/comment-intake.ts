@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ArticleRepository } from '../articles/article.repository.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { RuntimeConfig } from '../config/runtime.js';
-import type { InboundComment } from './comment.js';
+import type { InboundComment, ReplyBody } from './comment.js';
 import { CommentRepository } from './comment.repository.js';
 
 /** Where a reply goes: under a story, or under a comment of one. */
@@ -16,7 +16,8 @@ const ARTICLE_PATH = /^\/articles\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 /**
  * Takes replies from the inbox: finds what they answer (one of our live stories, or a comment we
- * stored) and stores them once. Every reply is approved for now; moderation policies come next.
+ * stored) and stores them once; applies their authors' edits and deletions. Every reply is
+ * approved for now; moderation policies come next.
  */
 @Injectable()
 export class CommentIntake {
@@ -49,8 +50,12 @@ export class CommentIntake {
       : { articleId: parent.articleId, parentId: parent.id, depth: parent.depth + 1 };
   }
 
-  /** Stores a reply (once, by its id). */
-  async receive(comment: InboundComment): Promise<{ id: string; created: boolean }> {
+  /** Stores a reply (once, by its id); null when its Delete came first. */
+  async receive(comment: InboundComment): Promise<{ id: string; created: boolean } | null> {
+    if (await this.comments.tombstoned(comment.apId)) {
+      this.logger.log(`reply ${comment.apId} not stored: it was deleted before it arrived`);
+      return null;
+    }
     const stored = await this.comments.insert(comment, 'approved');
     if (stored.created) {
       this.logger.log(
@@ -58,5 +63,25 @@ export class CommentIntake {
       );
     }
     return stored;
+  }
+
+  /** An Update of a reply by its author: an edit (the earlier version is kept). */
+  edit(apId: string, authorActorId: string, body: ReplyBody): Promise<boolean> {
+    return this.comments.edit(apId, authorActorId, body);
+  }
+
+  /** A Delete of a reply by its author: removed, or remembered if it is not here yet. */
+  remove(apId: string, authorActorId: string): Promise<boolean> {
+    return this.comments.removeOrTombstone(apId, authorActorId, 'deleted by its author');
+  }
+
+  /** Whether a remote actor has comments here. */
+  isKnownAuthor(actorId: string): Promise<boolean> {
+    return this.comments.hasAuthor(actorId);
+  }
+
+  /** A Delete of an actor: every comment of theirs is removed. */
+  removeAuthor(authorActorId: string): Promise<number> {
+    return this.comments.removeByAuthor(authorActorId, 'its author was deleted');
   }
 }

@@ -1,4 +1,12 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import {
+  Column,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
 import { ArticleEntity } from '../articles/article.entity.js';
 import type { CommentAttachment, CommentStatus, CommentVisibility } from './comment.js';
 
@@ -90,9 +98,63 @@ export class CommentEntity {
   @Column({ name: 'edited_at', type: 'timestamptz', nullable: true })
   editedAt: Date | null;
 
+  /** When it was deleted (status `removed`), and why. */
+  @Column({ name: 'removed_at', type: 'timestamptz', nullable: true })
+  removedAt: Date | null;
+
+  @Column({ name: 'removal_reason', type: 'text', nullable: true })
+  removalReason: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
+}
+
+/** An earlier version of an edited comment. */
+@Entity({ name: 'comment_edits' })
+@Index('comment_edits_comment_idx', ['commentId', 'recordedAt'])
+export class CommentEditEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column({ name: 'comment_id', type: 'uuid' })
+  commentId: string;
+
+  @ManyToOne(() => CommentEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'comment_id' })
+  comment?: CommentEntity;
+
+  @Column({ name: 'content_html', type: 'text' })
+  contentHtml: string;
+
+  @Column({ type: 'text', nullable: true })
+  summary: string | null;
+
+  @Column({ type: 'boolean', default: false })
+  sensitive: boolean;
+
+  /** When this version was written (its `updated`, else its `published`). */
+  @Column({ name: 'version_at', type: 'timestamptz' })
+  versionAt: Date;
+
+  @Column({ name: 'recorded_at', type: 'timestamptz', default: () => 'now()' })
+  recordedAt: Date;
+}
+
+/**
+ * A Delete of an object we did not have: remembered, so that its Create arriving late (queues
+ * reorder) does not bring it back.
+ */
+@Entity({ name: 'comment_tombstones' })
+export class CommentTombstoneEntity {
+  @PrimaryColumn({ name: 'ap_id', type: 'text' })
+  apId: string;
+
+  @Column({ name: 'actor_id', type: 'text' })
+  actorId: string;
+
+  @Column({ name: 'deleted_at', type: 'timestamptz', default: () => 'now()' })
+  deletedAt: Date;
 }

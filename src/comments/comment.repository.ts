@@ -7,6 +7,7 @@ import type {
   CommentStatus,
   CommentVisibility,
   InboundComment,
+  ReplyBody,
 } from './comment.js';
 
 interface CommentRow {
@@ -96,6 +97,107 @@ export class CommentRepository {
     const known = await this.placeOf(c.apId);
     if (known === null) throw new Error(`comment ${c.apId} neither inserted nor found`);
     return { id: known.id, created: false };
+  }
+
+  /** Whether the actor has comments here (its Delete must then be processed). */
+  async hasAuthor(actorId: string): Promise<boolean> {
+    const rows = await this.db.query<unknown[]>(
+      'SELECT 1 FROM comments WHERE author_actor_id = $1 AND removed_at IS NULL LIMIT 1',
+      [actorId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Whether a Delete of `apId` arrived before the object (see comment_tombstones). */
+  async tombstoned(apId: string): Promise<boolean> {
+    const rows = await this.db.query<unknown[]>(
+      'SELECT 1 FROM comment_tombstones WHERE ap_id = $1',
+      [apId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Applies its author's edit: the current version goes to `comment_edits`, the new one
+   * replaces it. An edit older than the version stored is ignored. Returns whether it applied.
+   */
+  async edit(apId: string, authorActorId: string, body: ReplyBody): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<
+        {
+          id: string;
+          content_html: string;
+          summary: string | null;
+          sensitive: boolean;
+          published_at: Date;
+          edited_at: Date | null;
+        }[]
+      >(
+        `SELECT id, content_html, summary, sensitive, published_at, edited_at FROM comments
+          WHERE ap_id = $1 AND author_actor_id = $2 AND removed_at IS NULL
+          FOR UPDATE`,
+        [apId, authorActorId],
+      );
+      const current = rows[0];
+      if (current === undefined) return false;
+      const currentAt = current.edited_at ?? current.published_at;
+      const newAt = body.editedAt ?? new Date();
+      if (newAt.getTime() <= currentAt.getTime()) return false;
+      await tx.query(
+        `INSERT INTO comment_edits (comment_id, content_html, summary, sensitive, version_at)
+         VALUES ($1, $2, $3, $4, $5)`,
+        [current.id, current.content_html, current.summary, current.sensitive, currentAt],
+      );
+      await tx.query(
+        `UPDATE comments SET content_html = $2, content_text = $3, language = $4, summary = $5,
+                sensitive = $6, attachments = $7, edited_at = $8, updated_at = now()
+          WHERE id = $1`,
+        [
+          current.id,
+          body.contentHtml,
+          body.contentText,
+          body.language,
+          body.summary,
+          body.sensitive,
+          JSON.stringify(body.attachments),
+          newAt,
+        ],
+      );
+      return true;
+    });
+  }
+
+  /**
+   * Removes (soft) the comment `apId` of `authorActorId`. When there is none, remembers the
+   * Delete, so that a Create arriving after it stores nothing. Returns whether a comment went.
+   */
+  async removeOrTombstone(apId: string, authorActorId: string, reason: string): Promise<boolean> {
+    const [, count] = await this.db.query<[unknown, number]>(
+      `UPDATE comments SET status = 'removed', removed_at = now(), removal_reason = $3,
+              updated_at = now()
+        WHERE ap_id = $1 AND author_actor_id = $2 AND removed_at IS NULL`,
+      [apId, authorActorId, reason],
+    );
+    if (count > 0) return true;
+    if ((await this.placeOf(apId)) === null) {
+      await this.db.query(
+        `INSERT INTO comment_tombstones (ap_id, actor_id) VALUES ($1, $2)
+         ON CONFLICT (ap_id) DO NOTHING`,
+        [apId, authorActorId],
+      );
+    }
+    return false;
+  }
+
+  /** Removes every comment of an actor (the actor was deleted); returns how many. */
+  async removeByAuthor(authorActorId: string, reason: string): Promise<number> {
+    const [, count] = await this.db.query<[unknown, number]>(
+      `UPDATE comments SET status = 'removed', removed_at = now(), removal_reason = $2,
+              updated_at = now()
+        WHERE author_actor_id = $1 AND removed_at IS NULL`,
+      [authorActorId, reason],
+    );
+    return count;
   }
 
   /**

@@ -23,23 +23,27 @@ export interface CommentAuthor {
   readonly host: string;
 }
 
-/** A reply from the fediverse, as the inbox hands it to storage. */
-export interface InboundComment {
-  readonly apId: string;
-  readonly url: string | null;
-  readonly articleId: string;
-  readonly parentId: string | null;
-  readonly depth: number;
-  readonly author: CommentAuthor;
+/** The parts of a reply its author can change with an Update. */
+export interface ReplyBody {
   readonly contentHtml: string;
   readonly contentText: string;
   readonly language: string | null;
   readonly summary: string | null;
   readonly sensitive: boolean;
   readonly attachments: readonly CommentAttachment[];
-  readonly visibility: CommentVisibility;
   readonly publishedAt: Date;
   readonly editedAt: Date | null;
+}
+
+/** A reply from the fediverse, as the inbox hands it to storage. */
+export interface InboundComment extends ReplyBody {
+  readonly apId: string;
+  readonly url: string | null;
+  readonly articleId: string;
+  readonly parentId: string | null;
+  readonly depth: number;
+  readonly author: CommentAuthor;
+  readonly visibility: CommentVisibility;
 }
 
 /** A stored comment. */

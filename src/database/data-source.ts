@@ -18,7 +18,11 @@ import {
   OutboundActivityEntity,
 } from '../delivery/delivery.entity.js';
 import { ArticleFederationEntity } from '../publishing/article-federation.entity.js';
-import { CommentEntity } from '../comments/comment.entity.js';
+import {
+  CommentEditEntity,
+  CommentEntity,
+  CommentTombstoneEntity,
+} from '../comments/comment.entity.js';
 
 /** Every entity of the service. The migration drift check compares these with migrations/. */
 export const ENTITIES = [
@@ -37,6 +41,8 @@ export const ENTITIES = [
   DeliveryEntity,
   DeliveryHostEntity,
   CommentEntity,
+  CommentEditEntity,
+  CommentTombstoneEntity,
 ];
 
 /** dist/ root: this file is dist/src/database/data-source.js once built. */

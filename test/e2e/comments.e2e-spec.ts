@@ -174,4 +174,96 @@ void describe('fediverse replies become comments', () => {
     assert.ok(second.comments.length >= 2);
     assert.ok(!second.comments.some((c) => c.id === first.comments[0]?.id), 'no repeats');
   });
+
+  it('an edit by its author replaces the text; a Delete removes it; stale edits are ignored', async () => {
+    const { note, create } = alice.createNote({ content: '<p>Frist!</p>', inReplyTo: articleUri });
+    await alice.signedPost(inbox(), create);
+    await waitFor(async () => (await find(String(note.id))) !== undefined, 2000, 'the comment');
+    const update = (content: string, updated: string, actor = alice.actorUrl) => ({
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${String(note.id)}#updates/${updated}`,
+      type: 'Update',
+      actor,
+      to: note.to,
+      cc: note.cc,
+      object: { ...note, content, updated },
+    });
+    const later = new Date(Date.now() + 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    assert.equal((await alice.signedPost(inbox(), update('<p>First!</p>', later))).status, 202);
+    await waitFor(
+      async () => (await find(String(note.id)))?.contentText === 'First!',
+      2000,
+      'the edit',
+    );
+    // An Update older than the current version, and one by someone else, change nothing.
+    await alice.signedPost(inbox(), update('<p>Stale</p>', '2020-01-01T00:00:00Z'));
+    await bob.signedPost(inbox(), update('<p>Hijacked</p>', later, bob.actorUrl));
+    await delay(500);
+    assert.equal((await find(String(note.id)))?.contentText, 'First!');
+
+    const del = {
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${String(note.id)}#delete`,
+      type: 'Delete',
+      actor: alice.actorUrl,
+      to: ['https://www.w3.org/ns/activitystreams#Public'],
+      object: { id: note.id, type: 'Tombstone' },
+    };
+    assert.equal((await alice.signedPost(inbox(), del)).status, 202);
+    await waitFor(
+      async () => (await find(String(note.id))) === undefined,
+      2000,
+      'the comment gone from the platform view',
+    );
+    assert.equal((await find(String(note.id), 'admin'))?.status, 'removed');
+  });
+
+  it('a Delete that arrives before its Create keeps the reply out', async () => {
+    const { note, create } = bob.createNote({ content: '<p>Oops</p>', inReplyTo: articleUri });
+    const del = {
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${String(note.id)}#delete`,
+      type: 'Delete',
+      actor: bob.actorUrl,
+      to: ['https://www.w3.org/ns/activitystreams#Public'],
+      object: { id: note.id, type: 'Tombstone' },
+    };
+    assert.equal((await bob.signedPost(inbox(), del)).status, 202);
+    await delay(300);
+    assert.equal((await bob.signedPost(inbox(), create)).status, 202);
+    await delay(700);
+    assert.equal(await find(String(note.id), 'admin'), undefined);
+  });
+
+  it('a deleted actor loses all its comments', async () => {
+    const carol = await RemotePeer.start({ username: 'carol' });
+    try {
+      const notes = [1, 2].map(() =>
+        carol.createNote({ content: '<p>Carol was here</p>', inReplyTo: articleUri }),
+      );
+      for (const n of notes) await carol.signedPost(inbox(), n.create);
+      await waitFor(
+        async () =>
+          (await comments()).filter((c) => c.author.actorId === carol.actorUrl).length === 2,
+        2000,
+        "carol's comments",
+      );
+      const del = {
+        '@context': 'https://www.w3.org/ns/activitystreams',
+        id: `${carol.actorUrl}#delete`,
+        type: 'Delete',
+        actor: carol.actorUrl,
+        to: ['https://www.w3.org/ns/activitystreams#Public'],
+        object: carol.actorUrl,
+      };
+      assert.equal((await carol.signedPost(inbox(), del)).status, 202);
+      await waitFor(
+        async () => !(await comments()).some((c) => c.author.actorId === carol.actorUrl),
+        2000,
+        "carol's comments removed",
+      );
+    } finally {
+      await carol.stop();
+    }
+  });
 });

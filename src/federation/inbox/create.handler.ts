@@ -2,6 +2,7 @@ import type { InboxContext } from '@fedify/fedify';
 import {
   Article,
   type Create,
+  type Update,
   Document,
   Image,
   isActor,
@@ -16,6 +17,7 @@ import type {
   CommentAttachment,
   CommentVisibility,
   InboundComment,
+  ReplyBody,
 } from '../../comments/comment.js';
 import type { InboxDeps } from './inbox-deps.js';
 
@@ -38,7 +40,7 @@ export class CreateHandler {
     const intake = this.deps.comments;
     if (intake === undefined) return;
     const object = await create.getObject(ctx);
-    if (!(object instanceof Note || object instanceof Article || object instanceof Page)) return;
+    if (!isReplyObject(object)) return;
     const actorId = create.actorId;
     const id = object.id;
     const inReplyTo = object.replyTargetId;
@@ -57,13 +59,7 @@ export class CreateHandler {
     }
     const icon = await author.getIcon(ctx).catch(() => null);
     const recipients = [...object.toIds, ...object.ccIds].map((u) => u.href);
-    const content = object.content;
-    // The body is at most 1 MiB already; a reply's HTML is cut at 100,000 characters before the
-    // sanitizer (which repairs what the cut breaks).
-    const html = sanitizeCommentHtml(
-      content === null ? '' : content.toString().slice(0, MAX_CONTENT_CHARS),
-    );
-    const { published, updated } = timesOf(object, create);
+    const body = await replyBodyOf(ctx, object, create);
     const comment: InboundComment = {
       apId: id.href,
       url: hrefOf(object.url) ?? null,
@@ -78,21 +74,47 @@ export class CreateHandler {
         profileUrl: hrefOf(author.url),
         host: actorId.host,
       },
-      contentHtml: html,
-      contentText: commentPlainText(html),
-      // `content` and `contentMap` both land in `contents`; the language is the tagged one's.
-      language:
-        object.contents.find((c): c is LanguageString => c instanceof LanguageString)?.locale
-          .baseName ?? null,
-      summary: object.summary?.toString() ?? null,
-      sensitive: object.sensitive === true,
-      attachments: await attachmentsOf(ctx, object),
+      ...body,
       visibility: visibilityOf(object.toIds, recipients, author.followersId?.href ?? null),
-      publishedAt: published,
-      editedAt: updated,
     };
     await intake.receive(comment);
   }
+}
+
+/** A reply object as Fedify parsed it. */
+export type ReplyObject = Note | Article | Page;
+
+/** Whether `object` is a kind of object the bridge takes as a reply. */
+export function isReplyObject(object: unknown): object is ReplyObject {
+  return object instanceof Note || object instanceof Article || object instanceof Page;
+}
+
+/** What a reply says, as stored: the parts an edit can change. */
+export async function replyBodyOf(
+  ctx: InboxContext<void>,
+  object: ReplyObject,
+  activity: Create | Update,
+): Promise<ReplyBody> {
+  const content = object.content;
+  // The body is at most 1 MiB already; a reply's HTML is cut at 100,000 characters before the
+  // sanitizer (which repairs what the cut breaks).
+  const html = sanitizeCommentHtml(
+    content === null ? '' : content.toString().slice(0, MAX_CONTENT_CHARS),
+  );
+  const { published, updated } = timesOf(object, activity);
+  return {
+    contentHtml: html,
+    contentText: commentPlainText(html),
+    // `content` and `contentMap` both land in `contents`; the language is the tagged one's.
+    language:
+      object.contents.find((c): c is LanguageString => c instanceof LanguageString)?.locale
+        .baseName ?? null,
+    summary: object.summary?.toString() ?? null,
+    sensitive: object.sensitive === true,
+    attachments: await attachmentsOf(ctx, object),
+    publishedAt: published,
+    editedAt: updated,
+  };
 }
 
 /** public: Public in `to`; unlisted: Public in `cc`; followers: the author's followers; else direct. */
@@ -111,14 +133,14 @@ export function visibilityOf(
 
 /** A reply's `published` (else its Create's, else now) and `updated`, as Dates. */
 function timesOf(
-  object: Note | Article | Page,
-  create: Create,
+  object: ReplyObject,
+  activity: Create | Update,
 ): { published: Date; updated: Date | null } {
   const dateOf = (instant: { readonly epochMilliseconds: number } | null): Date | null =>
     instant === null ? null : new Date(instant.epochMilliseconds);
   /* eslint-disable @typescript-eslint/no-unsafe-argument -- Fedify's Temporal.Instant types
      resolve for tsc but not in the linter's program; the values are Temporal.Instants. */
-  const published = dateOf(object.published) ?? dateOf(create.published) ?? new Date();
+  const published = dateOf(object.published) ?? dateOf(activity.published) ?? new Date();
   const updated = dateOf(object.updated);
   /* eslint-enable @typescript-eslint/no-unsafe-argument */
   return { published, updated };
@@ -132,7 +154,7 @@ function hrefOf(value: URL | Link | null): string | null {
 
 async function attachmentsOf(
   ctx: InboxContext<void>,
-  object: Note | Article | Page,
+  object: ReplyObject,
 ): Promise<CommentAttachment[]> {
   const out: CommentAttachment[] = [];
   try {

@@ -1,5 +1,5 @@
 import type { Federation, RequestContext } from '@fedify/fedify';
-import { Activity, Block, Create, Delete, Follow, Move, Reject, Undo } from '@fedify/vocab';
+import { Activity, Block, Create, Delete, Follow, Move, Reject, Undo, Update } from '@fedify/vocab';
 import type { UnverifiedActivityReason } from '@fedify/fedify';
 import { BlockHandler, RejectHandler } from './block.handler.js';
 import { CreateHandler } from './create.handler.js';
@@ -8,6 +8,7 @@ import { FollowHandler } from './follow.handler.js';
 import type { InboxDeps } from './inbox-deps.js';
 import { MoveHandler } from './move.handler.js';
 import { UndoHandler } from './undo.handler.js';
+import { UpdateHandler } from './update.handler.js';
 
 /** Per-actor inboxes and the shared inbox. */
 export const INBOX_PATH = '/actors/{identifier}/inbox';
@@ -25,6 +26,7 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
   const block = new BlockHandler(deps);
   const reject = new RejectHandler(deps);
   const create = new CreateHandler(deps);
+  const update = new UpdateHandler(deps);
   // Fedify runs listeners only for verified activities: each one shows its server is up, which
   // clears that host's delivery failures (Mastodon's rule for unavailable domains).
   const seen = async (activity: Activity): Promise<void> => {
@@ -65,6 +67,10 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
     .on(Create, async (ctx, a) => {
       await seen(a);
       await create.handle(ctx, a);
+    })
+    .on(Update, async (ctx, a) => {
+      await seen(a);
+      await update.handle(ctx, a);
     })
     .on(Activity, (_ctx, a) => seen(a))
     .onUnverifiedActivity((ctx, activity, reason) => answerUnverified(ctx, activity, reason, deps))
