@@ -201,6 +201,26 @@ export class CommentRepository {
   }
 
   /**
+   * Ids of a story's shown comments (approved, public or unlisted), oldest first: direct replies
+   * only, or the whole conversation; with how many there are.
+   */
+  async shownIds(
+    articleId: string,
+    directOnly: boolean,
+    limit: number,
+  ): Promise<{ total: number; ids: string[] }> {
+    const rows = await this.db.query<{ ap_id: string; total: number }[]>(
+      `SELECT ap_id, count(*) OVER ()::int AS total FROM comments
+        WHERE article_id = $1 AND status = 'approved' AND visibility = ANY($2::text[])
+          AND (NOT $3::boolean OR parent_id IS NULL)
+        ORDER BY published_at, id
+        LIMIT $4`,
+      [articleId, SHOWN_VISIBILITIES, directOnly, limit],
+    );
+    return { total: rows[0]?.total ?? 0, ids: rows.map((r) => r.ap_id) };
+  }
+
+  /**
    * One page of a story's comments in thread order of arrival (oldest first), keyed by
    * (published_at, id) after `cursor`. Without `all`, only approved replies that are shown
    * (public, unlisted).

@@ -6,6 +6,7 @@ import type { RuntimeConfig } from '../config/runtime.js';
 import { CommentIntake } from './comment-intake.js';
 import { CommentRepository } from './comment.repository.js';
 import { CommentsController } from './comments.controller.js';
+import { RepliesController } from './replies.controller.js';
 
 const memo = new WeakMap<RuntimeConfig, DynamicModule>();
 
@@ -21,7 +22,7 @@ export class CommentsModule {
     const module: DynamicModule = {
       module: CommentsModule,
       imports: [ArticlesModule, AuthModule],
-      controllers: servesHttp(config) ? [CommentsController] : [],
+      controllers: servesHttp(config) ? [CommentsController, RepliesController] : [],
       providers: [CommentRepository, CommentIntake],
       exports: [CommentIntake],
     };

@@ -266,4 +266,34 @@ void describe('fediverse replies become comments', () => {
       await carol.stop();
     }
   });
+
+  it('the story’s replies and context collections list the shown comments, nothing else', async () => {
+    const shown = await comments();
+    const all = await comments('admin');
+    const get = async (path: string) => {
+      const res = await fetch(`${articleUri}/${path}`, {
+        headers: { accept: 'application/activity+json' },
+      });
+      assert.equal(res.status, 200, path);
+      return (await res.json()) as {
+        id: string;
+        type: string;
+        totalItems: number;
+        first: { orderedItems: string[] };
+      };
+    };
+    const replies = await get('replies');
+    assert.equal(replies.id, `${articleUri}/replies`);
+    assert.equal(replies.type, 'OrderedCollection');
+    const direct = shown.filter((c) => c.parentId === null).map((c) => c.apId);
+    assert.deepEqual(replies.first.orderedItems, direct);
+    assert.equal(replies.totalItems, direct.length);
+    const context = await get('context');
+    assert.deepEqual(context.first.orderedItems, [articleUri, ...shown.map((c) => c.apId)]);
+    const hiddenOrRemoved = all.filter((c) => !shown.some((s) => s.id === c.id));
+    assert.ok(hiddenOrRemoved.length >= 2, 'the followers-only and the removed replies exist');
+    for (const c of hiddenOrRemoved) {
+      assert.ok(!context.first.orderedItems.includes(c.apId), `${c.apId} is not listed`);
+    }
+  });
 });
