@@ -80,8 +80,40 @@ export class CommentIntake {
     return this.comments.hasAuthor(actorId);
   }
 
-  /** A Delete of an actor: every comment of theirs is removed. */
-  removeAuthor(authorActorId: string): Promise<number> {
+  /** A Delete of an actor: every comment, like and boost of theirs is removed. */
+  async removeAuthor(authorActorId: string): Promise<number> {
+    await this.comments.removeInteractionsOf(authorActorId);
     return this.comments.removeByAuthor(authorActorId, 'its author was deleted');
+  }
+
+  /** Like or Announce of `objectUri` by `actorId`: counted when it is one of our live stories. */
+  async interact(
+    type: 'like' | 'announce',
+    actorId: string,
+    objectUri: string,
+    activityId: string | null,
+  ): Promise<boolean> {
+    const place = await this.placeFor(objectUri);
+    if (place === null || place.parentId !== null) return false;
+    return this.comments.addInteraction(place.articleId, type, actorId, activityId);
+  }
+
+  /** Undo of a Like or Announce: by its id, else by the story it named. */
+  async undoInteraction(
+    type: 'like' | 'announce',
+    actorId: string,
+    activityId: string | null,
+    objectUri: string | null,
+  ): Promise<boolean> {
+    if (
+      activityId !== null &&
+      (await this.comments.removeInteraction(actorId, type, { activityId }))
+    ) {
+      return true;
+    }
+    if (objectUri === null) return false;
+    const place = await this.placeFor(objectUri);
+    if (place === null || place.parentId !== null) return false;
+    return this.comments.removeInteraction(actorId, type, { articleId: place.articleId });
   }
 }

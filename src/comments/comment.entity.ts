@@ -158,3 +158,32 @@ export class CommentTombstoneEntity {
   @Column({ name: 'deleted_at', type: 'timestamptz', default: () => 'now()' })
   deletedAt: Date;
 }
+
+/** A like or a boost of one of our stories by a remote actor. */
+@Entity({ name: 'article_interactions' })
+@Index('article_interactions_actor_key', ['articleId', 'type', 'actorId'], { unique: true })
+@Index('article_interactions_actor_idx', ['actorId'])
+export class ArticleInteractionEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column({ name: 'article_id', type: 'uuid' })
+  articleId: string;
+
+  @ManyToOne(() => ArticleEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'article_id' })
+  article?: ArticleEntity;
+
+  @Column({ type: 'varchar', length: 16 })
+  type: 'like' | 'announce';
+
+  @Column({ name: 'actor_id', type: 'text' })
+  actorId: string;
+
+  /** The Like or Announce activity's id, which its Undo names. */
+  @Column({ name: 'activity_id', type: 'text', nullable: true })
+  activityId: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}

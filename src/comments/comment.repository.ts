@@ -99,10 +99,87 @@ export class CommentRepository {
     return { id: known.id, created: false };
   }
 
-  /** Whether the actor has comments here (its Delete must then be processed). */
+  /** Records a like or boost of a story (once per actor and kind); whether it is new. */
+  async addInteraction(
+    articleId: string,
+    type: 'like' | 'announce',
+    actorId: string,
+    activityId: string | null,
+  ): Promise<boolean> {
+    const rows = await this.db.query<unknown[]>(
+      `INSERT INTO article_interactions (article_id, type, actor_id, activity_id)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (article_id, type, actor_id) DO NOTHING
+       RETURNING id`,
+      [articleId, type, actorId, activityId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Takes back a like or boost: by the activity's id when given, else by (story, kind, actor).
+   * Only the actor's own. Returns whether one went.
+   */
+  async removeInteraction(
+    actorId: string,
+    type: 'like' | 'announce',
+    by: { activityId: string } | { articleId: string },
+  ): Promise<boolean> {
+    const [, count] =
+      'activityId' in by
+        ? await this.db.query<[unknown, number]>(
+            `DELETE FROM article_interactions
+              WHERE actor_id = $1 AND type = $2 AND activity_id = $3`,
+            [actorId, type, by.activityId],
+          )
+        : await this.db.query<[unknown, number]>(
+            `DELETE FROM article_interactions
+              WHERE actor_id = $1 AND type = $2 AND article_id = $3`,
+            [actorId, type, by.articleId],
+          );
+    return count > 0;
+  }
+
+  /** Removes every like and boost of an actor (the actor was deleted). */
+  async removeInteractionsOf(actorId: string): Promise<number> {
+    const [, count] = await this.db.query<[unknown, number]>(
+      'DELETE FROM article_interactions WHERE actor_id = $1',
+      [actorId],
+    );
+    return count;
+  }
+
+  /** Likes and boosts of a story: counts, and the most recent actors of each (up to `recent`). */
+  async interactions(
+    articleId: string,
+    recent: number,
+  ): Promise<{ likes: number; boosts: number; likedBy: string[]; boostedBy: string[] }> {
+    const rows = await this.db.query<{ type: string; actor_id: string; total: number }[]>(
+      `SELECT type, actor_id, count(*) OVER (PARTITION BY type)::int AS total,
+              row_number() OVER (PARTITION BY type ORDER BY created_at DESC, id DESC) AS n
+         FROM article_interactions WHERE article_id = $1
+        ORDER BY type, created_at DESC, id DESC`,
+      [articleId],
+    );
+    const of = (type: string) => rows.filter((r) => r.type === type);
+    return {
+      likes: of('like')[0]?.total ?? 0,
+      boosts: of('announce')[0]?.total ?? 0,
+      likedBy: of('like')
+        .slice(0, recent)
+        .map((r) => r.actor_id),
+      boostedBy: of('announce')
+        .slice(0, recent)
+        .map((r) => r.actor_id),
+    };
+  }
+
+  /** Whether the actor has comments, likes or boosts here (its Delete must then be processed). */
   async hasAuthor(actorId: string): Promise<boolean> {
     const rows = await this.db.query<unknown[]>(
-      'SELECT 1 FROM comments WHERE author_actor_id = $1 AND removed_at IS NULL LIMIT 1',
+      `SELECT 1 FROM comments WHERE author_actor_id = $1 AND removed_at IS NULL
+       UNION ALL SELECT 1 FROM article_interactions WHERE actor_id = $1
+       LIMIT 1`,
       [actorId],
     );
     return rows.length > 0;

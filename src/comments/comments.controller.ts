@@ -18,6 +18,23 @@ import type { Comment } from './comment.js';
 import { CommentRepository } from './comment.repository.js';
 
 const DEFAULT_LIMIT = 50;
+/** Actors listed per kind of interaction. */
+const RECENT_ACTORS = 20;
+
+/** A story's fediverse engagement. */
+export interface ArticleEngagementView {
+  readonly platformId: string;
+  readonly articleId: string;
+  readonly url: string;
+  readonly deleted: boolean;
+  readonly likes: number;
+  readonly boosts: number;
+  /** Shown comments (approved, public or unlisted). */
+  readonly comments: number;
+  /** Actor ids of the most recent likes and boosts, newest first. */
+  readonly likedBy: readonly string[];
+  readonly boostedBy: readonly string[];
+}
 const MAX_LIMIT = 200;
 
 /** A comment as the platform reads it. */
@@ -52,6 +69,33 @@ export class CommentsController {
     private readonly articles: ArticleRepository,
     private readonly comments: CommentRepository,
   ) {}
+
+  /**
+   * `GET /api/v1/articles/{platformId}` (scope `comments:read`): the story's fediverse
+   * engagement — likes and boosts with the most recent actors of each, and shown comments.
+   */
+  @Get(':platformId')
+  @RequireScopes('comments:read')
+  async get(@Param('platformId') platformId: string): Promise<ArticleEngagementView> {
+    const article = await this.articles.findByPlatformId(platformId);
+    if (article === null) {
+      throw new NotFoundException({ error: 'not_found', message: `no story ${platformId}` });
+    }
+    const interactions = await this.comments.interactions(article.id, RECENT_ACTORS);
+    // The count is over all shown comments (a window function), whatever the limit.
+    const shown = await this.comments.shownIds(article.id, false, 1);
+    return {
+      platformId,
+      articleId: article.id,
+      url: article.url,
+      deleted: article.deletedAt !== null,
+      likes: interactions.likes,
+      boosts: interactions.boosts,
+      comments: shown.total,
+      likedBy: interactions.likedBy,
+      boostedBy: interactions.boostedBy,
+    };
+  }
 
   @Get(':platformId/comments')
   @RequireScopes('comments:read')

@@ -19,6 +19,7 @@ import {
 } from '../delivery/delivery.entity.js';
 import { ArticleFederationEntity } from '../publishing/article-federation.entity.js';
 import {
+  ArticleInteractionEntity,
   CommentEditEntity,
   CommentEntity,
   CommentTombstoneEntity,
@@ -43,6 +44,7 @@ export const ENTITIES = [
   CommentEntity,
   CommentEditEntity,
   CommentTombstoneEntity,
+  ArticleInteractionEntity,
 ];
 
 /** dist/ root: this file is dist/src/database/data-source.js once built. */

@@ -296,4 +296,59 @@ void describe('fediverse replies become comments', () => {
       assert.ok(!context.first.orderedItems.includes(c.apId), `${c.apId} is not listed`);
     }
   });
+
+  it('likes and boosts of the story are counted with who, and undone', async () => {
+    const engagement = async () => {
+      const res = await bridge.api('GET', '/api/v1/articles/commented', undefined, [
+        'comments:read',
+      ]);
+      assert.equal(res.status, 200);
+      return (await res.json()) as {
+        likes: number;
+        boosts: number;
+        comments: number;
+        likedBy: string[];
+        boostedBy: string[];
+      };
+    };
+    const activity = (peer: RemotePeer, type: string, n: number, object: unknown) => ({
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${peer.actorUrl}#${type.toLowerCase()}s/${n}`,
+      type,
+      actor: peer.actorUrl,
+      object,
+    });
+    const like = activity(alice, 'Like', 1, articleUri);
+    const boost = {
+      ...activity(bob, 'Announce', 1, articleUri),
+      to: ['https://www.w3.org/ns/activitystreams#Public'],
+    };
+    assert.equal((await alice.signedPost(inbox(), like)).status, 202);
+    assert.equal((await alice.signedPost(inbox(), like)).status, 202);
+    assert.equal((await bob.signedPost(inbox(), boost)).status, 202);
+    assert.equal((await bob.signedPost(inbox(), activity(bob, 'Like', 2, articleUri))).status, 202);
+    // A like of something that is not ours is not counted.
+    await alice.signedPost(inbox(), activity(alice, 'Like', 3, 'https://elsewhere.example/x'));
+    await waitFor(async () => (await engagement()).boosts === 1, 2000, 'the boost');
+    await waitFor(async () => (await engagement()).likes === 2, 2000, 'the likes');
+    const counted = await engagement();
+    assert.deepEqual(counted.likedBy.sort(), [alice.actorUrl, bob.actorUrl].sort());
+    assert.deepEqual(counted.boostedBy, [bob.actorUrl]);
+    assert.equal(counted.comments, (await comments()).length);
+
+    // Undo with the Like embedded (Mastodon), and Undo naming the Announce by id.
+    await alice.signedPost(inbox(), activity(alice, 'Undo', 1, like));
+    await bob.signedPost(inbox(), activity(bob, 'Undo', 2, boost.id));
+    await waitFor(
+      async () => {
+        const e = await engagement();
+        return e.likes === 1 && e.boosts === 0;
+      },
+      2000,
+      'the undos',
+    );
+    assert.deepEqual((await engagement()).likedBy, [bob.actorUrl]);
+    const missing = await bridge.api('GET', '/api/v1/articles/nope', undefined, ['comments:read']);
+    assert.equal(missing.status, 404);
+  });
 });

@@ -1,10 +1,23 @@
 import type { Federation, RequestContext } from '@fedify/fedify';
-import { Activity, Block, Create, Delete, Follow, Move, Reject, Undo, Update } from '@fedify/vocab';
+import {
+  Activity,
+  Announce,
+  Block,
+  Create,
+  Delete,
+  Follow,
+  Like,
+  Move,
+  Reject,
+  Undo,
+  Update,
+} from '@fedify/vocab';
 import type { UnverifiedActivityReason } from '@fedify/fedify';
 import { BlockHandler, RejectHandler } from './block.handler.js';
 import { CreateHandler } from './create.handler.js';
 import { DeleteHandler } from './delete.handler.js';
 import { FollowHandler } from './follow.handler.js';
+import { InteractionHandler } from './interaction.handler.js';
 import type { InboxDeps } from './inbox-deps.js';
 import { MoveHandler } from './move.handler.js';
 import { UndoHandler } from './undo.handler.js';
@@ -27,6 +40,7 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
   const reject = new RejectHandler(deps);
   const create = new CreateHandler(deps);
   const update = new UpdateHandler(deps);
+  const interactions = new InteractionHandler(deps);
   // Fedify runs listeners only for verified activities: each one shows its server is up, which
   // clears that host's delivery failures (Mastodon's rule for unavailable domains).
   const seen = async (activity: Activity): Promise<void> => {
@@ -71,6 +85,14 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
     .on(Update, async (ctx, a) => {
       await seen(a);
       await update.handle(ctx, a);
+    })
+    .on(Like, async (ctx, a) => {
+      await seen(a);
+      await interactions.like(ctx, a);
+    })
+    .on(Announce, async (ctx, a) => {
+      await seen(a);
+      await interactions.announce(ctx, a);
     })
     .on(Activity, (_ctx, a) => seen(a))
     .onUnverifiedActivity((ctx, activity, reason) => answerUnverified(ctx, activity, reason, deps))

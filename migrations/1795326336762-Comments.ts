@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Comments1795325787731 implements MigrationInterface {
-  name = 'Comments1795325787731';
+export class Comments1795326336762 implements MigrationInterface {
+  name = 'Comments1795326336762';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -24,6 +24,15 @@ export class Comments1795325787731 implements MigrationInterface {
       'CREATE TABLE "comment_tombstones" ("ap_id" text NOT NULL, "actor_id" text NOT NULL, "deleted_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_d46abd4ece59e9a0ea7446d6027" PRIMARY KEY ("ap_id"))',
     );
     await queryRunner.query(
+      'CREATE TABLE "article_interactions" ("id" BIGSERIAL NOT NULL, "article_id" uuid NOT NULL, "type" character varying(16) NOT NULL, "actor_id" text NOT NULL, "activity_id" text, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_c6416cc3d6e18b10e8ffb105ab1" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query(
+      'CREATE INDEX "article_interactions_actor_idx" ON "article_interactions"  ("actor_id") ',
+    );
+    await queryRunner.query(
+      'CREATE UNIQUE INDEX "article_interactions_actor_key" ON "article_interactions"  ("article_id", "type", "actor_id") ',
+    );
+    await queryRunner.query(
       'ALTER TABLE "comments" ADD CONSTRAINT "FK_e9b498cca509147e73808f9e593" FOREIGN KEY ("article_id") REFERENCES "articles"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
     );
     await queryRunner.query(
@@ -32,9 +41,15 @@ export class Comments1795325787731 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE "comment_edits" ADD CONSTRAINT "FK_5f4ca90310019c6c6602f07a362" FOREIGN KEY ("comment_id") REFERENCES "comments"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
     );
+    await queryRunner.query(
+      'ALTER TABLE "article_interactions" ADD CONSTRAINT "FK_bd3d2e9b9a06c22091686b30996" FOREIGN KEY ("article_id") REFERENCES "articles"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      'ALTER TABLE "article_interactions" DROP CONSTRAINT "FK_bd3d2e9b9a06c22091686b30996"',
+    );
     await queryRunner.query(
       'ALTER TABLE "comment_edits" DROP CONSTRAINT "FK_5f4ca90310019c6c6602f07a362"',
     );
@@ -44,6 +59,9 @@ export class Comments1795325787731 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE "comments" DROP CONSTRAINT "FK_e9b498cca509147e73808f9e593"',
     );
+    await queryRunner.query('DROP INDEX "public"."article_interactions_actor_key"');
+    await queryRunner.query('DROP INDEX "public"."article_interactions_actor_idx"');
+    await queryRunner.query('DROP TABLE "article_interactions"');
     await queryRunner.query('DROP TABLE "comment_tombstones"');
     await queryRunner.query('DROP INDEX "public"."comment_edits_comment_idx"');
     await queryRunner.query('DROP TABLE "comment_edits"');
