@@ -12,6 +12,9 @@ export interface ReplyPlace {
   readonly depth: number;
 }
 
+/** Targets kept per report (Mastodon sends the account and the reported posts). */
+const MAX_REPORT_TARGETS = 50;
+
 const ARTICLE_PATH = /^\/articles\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /**
@@ -73,6 +76,42 @@ export class CommentIntake {
   /** A Delete of a reply by its author: removed, or remembered if it is not here yet. */
   remove(apId: string, authorActorId: string): Promise<boolean> {
     return this.comments.removeOrTombstone(apId, authorActorId, 'deleted by its author');
+  }
+
+  /**
+   * A Flag: stored when it names something of ours — one of our actors or stories, or a comment
+   * stored here; anything else is not our business. Returns whether it was stored (new).
+   */
+  async report(flag: {
+    apId: string;
+    reporterActorId: string;
+    content: string | null;
+    targets: readonly string[];
+  }): Promise<boolean> {
+    const targets = flag.targets.slice(0, MAX_REPORT_TARGETS);
+    let ours = false;
+    for (const target of targets) {
+      if (this.isOurs(target) || (await this.comments.isComment(target))) {
+        ours = true;
+        break;
+      }
+    }
+    if (!ours) return false;
+    const stored = await this.comments.addReport({
+      ...flag,
+      reporterHost: new URL(flag.reporterActorId).host,
+      targets,
+    });
+    if (stored) this.logger.warn(`report ${flag.apId} from ${flag.reporterActorId}`);
+    return stored;
+  }
+
+  private isOurs(uri: string): boolean {
+    try {
+      return new URL(uri).origin === this.config.publicUrl.origin;
+    } catch {
+      return false;
+    }
   }
 
   /** Whether a remote actor has comments here. */

@@ -187,3 +187,36 @@ export class ArticleInteractionEntity {
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 }
+
+/** A report (ActivityPub `Flag`) a remote server sent about our stories, comments or actors. */
+@Entity({ name: 'moderation_reports' })
+@Index('moderation_reports_created_idx', ['createdAt'])
+export class ModerationReportEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** The Flag's id; a repeated Flag is stored once. */
+  @Column({ name: 'ap_id', type: 'text', unique: true })
+  apId: string;
+
+  /** Who sent it: usually the reporting server's instance actor (Mastodon hides the user). */
+  @Column({ name: 'reporter_actor_id', type: 'text' })
+  reporterActorId: string;
+
+  @Column({ name: 'reporter_host', type: 'varchar', length: 255 })
+  reporterHost: string;
+
+  /** The reporter's comment, as plain text. */
+  @Column({ type: 'text', nullable: true })
+  content: string | null;
+
+  /** What it names: ids of our actors and stories, and of comments, as sent. */
+  @Column({ type: 'jsonb' })
+  targets: string[];
+
+  @Column({ type: 'varchar', length: 16, default: 'open' })
+  status: 'open' | 'resolved';
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}

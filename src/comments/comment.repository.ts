@@ -36,6 +36,18 @@ interface CommentRow {
   created_at: Date;
 }
 
+/** A report as the API shows it. */
+export interface ModerationReport {
+  readonly id: string;
+  readonly apId: string;
+  readonly reporterActorId: string;
+  readonly reporterHost: string;
+  readonly content: string | null;
+  readonly targets: readonly string[];
+  readonly status: 'open' | 'resolved';
+  readonly createdAt: string;
+}
+
 /** Visibilities shown under a story; followers-only and direct replies are stored hidden. */
 export const SHOWN_VISIBILITIES: readonly CommentVisibility[] = ['public', 'unlisted'];
 
@@ -97,6 +109,61 @@ export class CommentRepository {
     const known = await this.placeOf(c.apId);
     if (known === null) throw new Error(`comment ${c.apId} neither inserted nor found`);
     return { id: known.id, created: false };
+  }
+
+  /** Stores a report once (by the Flag's id); whether it is new. */
+  async addReport(report: {
+    apId: string;
+    reporterActorId: string;
+    reporterHost: string;
+    content: string | null;
+    targets: readonly string[];
+  }): Promise<boolean> {
+    const rows = await this.db.query<unknown[]>(
+      `INSERT INTO moderation_reports (ap_id, reporter_actor_id, reporter_host, content, targets)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (ap_id) DO NOTHING
+       RETURNING id`,
+      [
+        report.apId,
+        report.reporterActorId,
+        report.reporterHost,
+        report.content,
+        JSON.stringify(report.targets),
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  /** The newest reports. */
+  async reports(limit: number): Promise<ModerationReport[]> {
+    const rows = await this.db.query<
+      {
+        id: string;
+        ap_id: string;
+        reporter_actor_id: string;
+        reporter_host: string;
+        content: string | null;
+        targets: string[];
+        status: 'open' | 'resolved';
+        created_at: Date;
+      }[]
+    >(`SELECT * FROM moderation_reports ORDER BY created_at DESC, id LIMIT $1`, [limit]);
+    return rows.map((r) => ({
+      id: r.id,
+      apId: r.ap_id,
+      reporterActorId: r.reporter_actor_id,
+      reporterHost: r.reporter_host,
+      content: r.content,
+      targets: r.targets,
+      status: r.status,
+      createdAt: r.created_at.toISOString(),
+    }));
+  }
+
+  /** Whether `apId` is a comment stored here. */
+  async isComment(apId: string): Promise<boolean> {
+    return (await this.placeOf(apId)) !== null;
   }
 
   /** Records a like or boost of a story (once per actor and kind); whether it is new. */

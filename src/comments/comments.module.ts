@@ -7,6 +7,7 @@ import { CommentIntake } from './comment-intake.js';
 import { CommentRepository } from './comment.repository.js';
 import { CommentsController } from './comments.controller.js';
 import { RepliesController } from './replies.controller.js';
+import { ReportsController } from './reports.controller.js';
 
 const memo = new WeakMap<RuntimeConfig, DynamicModule>();
 
@@ -22,7 +23,9 @@ export class CommentsModule {
     const module: DynamicModule = {
       module: CommentsModule,
       imports: [ArticlesModule, AuthModule],
-      controllers: servesHttp(config) ? [CommentsController, RepliesController] : [],
+      controllers: servesHttp(config)
+        ? [CommentsController, RepliesController, ReportsController]
+        : [],
       providers: [CommentRepository, CommentIntake],
       exports: [CommentIntake],
     };

@@ -23,6 +23,7 @@ import {
   CommentEditEntity,
   CommentEntity,
   CommentTombstoneEntity,
+  ModerationReportEntity,
 } from '../comments/comment.entity.js';
 
 /** Every entity of the service. The migration drift check compares these with migrations/. */
@@ -45,6 +46,7 @@ export const ENTITIES = [
   CommentEditEntity,
   CommentTombstoneEntity,
   ArticleInteractionEntity,
+  ModerationReportEntity,
 ];
 
 /** dist/ root: this file is dist/src/database/data-source.js once built. */

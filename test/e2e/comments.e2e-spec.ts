@@ -351,4 +351,49 @@ void describe('fediverse replies become comments', () => {
     const missing = await bridge.api('GET', '/api/v1/articles/nope', undefined, ['comments:read']);
     assert.equal(missing.status, 404);
   });
+
+  it('a Flag naming our story or a comment becomes a report; others are not kept', async () => {
+    const [someComment] = await comments();
+    assert.ok(someComment);
+    const flag = (n: number, object: string[], content: string) => ({
+      '@context': 'https://www.w3.org/ns/activitystreams',
+      id: `${alice.actorUrl}#flags/${n}`,
+      type: 'Flag',
+      actor: alice.actorUrl,
+      content,
+      object,
+    });
+    assert.equal(
+      (
+        await alice.signedPost(
+          inbox(),
+          flag(1, [someComment.author.actorId, someComment.apId], 'Spam <b>link</b>'),
+        )
+      ).status,
+      202,
+    );
+    assert.equal(
+      (await alice.signedPost(inbox(), flag(2, ['https://elsewhere.example/x'], 'not ours')))
+        .status,
+      202,
+    );
+    const reports = async () => {
+      const res = await bridge.api('GET', '/api/v1/reports', undefined, ['comments:write']);
+      assert.equal(res.status, 200);
+      return (
+        (await res.json()) as {
+          reports: { apId: string; reporterActorId: string; content: string; targets: string[] }[];
+        }
+      ).reports;
+    };
+    await waitFor(async () => (await reports()).length > 0, 2000, 'the report');
+    await delay(300);
+    const list = await reports();
+    assert.equal(list.length, 1, 'the Flag about someone else is not kept');
+    assert.equal(list[0]?.reporterActorId, alice.actorUrl);
+    assert.equal(list[0]?.content, 'Spam link');
+    assert.deepEqual(list[0]?.targets, [someComment.author.actorId, someComment.apId]);
+    const forbidden = await bridge.api('GET', '/api/v1/reports', undefined, ['comments:read']);
+    assert.equal(forbidden.status, 403);
+  });
 });

@@ -5,6 +5,7 @@ import {
   Block,
   Create,
   Delete,
+  Flag,
   Follow,
   Like,
   Move,
@@ -16,6 +17,7 @@ import type { UnverifiedActivityReason } from '@fedify/fedify';
 import { BlockHandler, RejectHandler } from './block.handler.js';
 import { CreateHandler } from './create.handler.js';
 import { DeleteHandler } from './delete.handler.js';
+import { FlagHandler } from './flag.handler.js';
 import { FollowHandler } from './follow.handler.js';
 import { InteractionHandler } from './interaction.handler.js';
 import type { InboxDeps } from './inbox-deps.js';
@@ -41,6 +43,7 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
   const create = new CreateHandler(deps);
   const update = new UpdateHandler(deps);
   const interactions = new InteractionHandler(deps);
+  const flags = new FlagHandler(deps);
   // Fedify runs listeners only for verified activities: each one shows its server is up, which
   // clears that host's delivery failures (Mastodon's rule for unavailable domains).
   const seen = async (activity: Activity): Promise<void> => {
@@ -85,6 +88,10 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
     .on(Update, async (ctx, a) => {
       await seen(a);
       await update.handle(ctx, a);
+    })
+    .on(Flag, async (ctx, a) => {
+      await seen(a);
+      await flags.handle(ctx, a);
     })
     .on(Like, async (ctx, a) => {
       await seen(a);

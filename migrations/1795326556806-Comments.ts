@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Comments1795326336762 implements MigrationInterface {
-  name = 'Comments1795326336762';
+export class Comments1795326556806 implements MigrationInterface {
+  name = 'Comments1795326556806';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -33,6 +33,12 @@ export class Comments1795326336762 implements MigrationInterface {
       'CREATE UNIQUE INDEX "article_interactions_actor_key" ON "article_interactions"  ("article_id", "type", "actor_id") ',
     );
     await queryRunner.query(
+      'CREATE TABLE "moderation_reports" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "ap_id" text NOT NULL, "reporter_actor_id" text NOT NULL, "reporter_host" character varying(255) NOT NULL, "content" text, "targets" jsonb NOT NULL, "status" character varying(16) NOT NULL DEFAULT \'open\', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_0ccf4e75dd5d4a86beeb861a60e" UNIQUE ("ap_id"), CONSTRAINT "PK_a40784ec3803830fe974b4b85fb" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query(
+      'CREATE INDEX "moderation_reports_created_idx" ON "moderation_reports"  ("created_at") ',
+    );
+    await queryRunner.query(
       'ALTER TABLE "comments" ADD CONSTRAINT "FK_e9b498cca509147e73808f9e593" FOREIGN KEY ("article_id") REFERENCES "articles"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
     );
     await queryRunner.query(
@@ -59,6 +65,8 @@ export class Comments1795326336762 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE "comments" DROP CONSTRAINT "FK_e9b498cca509147e73808f9e593"',
     );
+    await queryRunner.query('DROP INDEX "public"."moderation_reports_created_idx"');
+    await queryRunner.query('DROP TABLE "moderation_reports"');
     await queryRunner.query('DROP INDEX "public"."article_interactions_actor_key"');
     await queryRunner.query('DROP INDEX "public"."article_interactions_actor_idx"');
     await queryRunner.query('DROP TABLE "article_interactions"');
