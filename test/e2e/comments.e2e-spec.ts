@@ -390,9 +390,11 @@ void describe('fediverse replies become comments', () => {
     await delay(300);
     const list = await reports();
     assert.equal(list.length, 1, 'the Flag about someone else is not kept');
-    assert.equal(list[0]?.reporterActorId, alice.actorUrl);
-    assert.equal(list[0]?.content, 'Spam link');
-    assert.deepEqual(list[0]?.targets, [someComment.author.actorId, someComment.apId]);
+    const [report] = list;
+    assert.ok(report);
+    assert.equal(report.reporterActorId, alice.actorUrl);
+    assert.equal(report.content, 'Spam link');
+    assert.deepEqual(report.targets, [someComment.author.actorId, someComment.apId]);
     const forbidden = await bridge.api('GET', '/api/v1/reports', undefined, ['comments:read']);
     assert.equal(forbidden.status, 403);
   });
