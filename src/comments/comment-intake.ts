@@ -4,6 +4,8 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { RuntimeConfig } from '../config/runtime.js';
 import type { InboundComment, ReplyBody } from './comment.js';
 import { CommentRepository } from './comment.repository.js';
+import { initialStatus } from './moderation.js';
+import { ModerationRepository } from './moderation.repository.js';
 
 /** Where a reply goes: under a story, or under a comment of one. */
 export interface ReplyPlace {
@@ -19,8 +21,8 @@ const ARTICLE_PATH = /^\/articles\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 /**
  * Takes replies from the inbox: finds what they answer (one of our live stories, or a comment we
- * stored) and stores them once; applies their authors' edits and deletions. Every reply is
- * approved for now; moderation policies come next.
+ * stored) and stores them once, approved or held as the story's publication's policy says;
+ * applies their authors' edits and deletions; refuses what blocked actors and domains send.
  */
 @Injectable()
 export class CommentIntake {
@@ -29,6 +31,7 @@ export class CommentIntake {
   constructor(
     private readonly comments: CommentRepository,
     private readonly articles: ArticleRepository,
+    private readonly moderation: ModerationRepository,
     @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
   ) {}
 
@@ -53,13 +56,29 @@ export class CommentIntake {
       : { articleId: parent.articleId, parentId: parent.id, depth: parent.depth + 1 };
   }
 
-  /** Stores a reply (once, by its id); null when its Delete came first. */
+  /**
+   * Stores a reply (once, by its id) with the status its story's moderation policy gives it;
+   * null when it is not stored: its Delete came first, or its author or domain is blocked.
+   */
   async receive(comment: InboundComment): Promise<{ id: string; created: boolean } | null> {
+    if (await this.moderation.isBlocked(comment.author.actorId)) {
+      this.logger.log(`reply ${comment.apId} refused: ${comment.author.handle} is blocked`);
+      return null;
+    }
     if (await this.comments.tombstoned(comment.apId)) {
       this.logger.log(`reply ${comment.apId} not stored: it was deleted before it arrived`);
       return null;
     }
-    const stored = await this.comments.insert(comment, 'approved');
+    const article = await this.articles.findById(comment.articleId);
+    const policy = await this.moderation.policyOf(article?.publicationId ?? null);
+    const firstTime =
+      policy.mode === 'hold_first_time' &&
+      !(await this.moderation.hasApproved(comment.author.actorId));
+    const { status, reason } = initialStatus(policy, comment.contentText, firstTime);
+    const stored = await this.comments.insert(comment, status);
+    if (stored.created && reason !== null) {
+      this.logger.log(`comment ${stored.id} held for moderation: ${reason}`);
+    }
     if (stored.created) {
       this.logger.log(
         `comment ${stored.id} from ${comment.author.handle} on story ${comment.articleId} (${comment.visibility})`,
@@ -69,7 +88,8 @@ export class CommentIntake {
   }
 
   /** An Update of a reply by its author: an edit (the earlier version is kept). */
-  edit(apId: string, authorActorId: string, body: ReplyBody): Promise<boolean> {
+  async edit(apId: string, authorActorId: string, body: ReplyBody): Promise<boolean> {
+    if (await this.moderation.isBlocked(authorActorId)) return false;
     return this.comments.edit(apId, authorActorId, body);
   }
 
@@ -132,6 +152,7 @@ export class CommentIntake {
     objectUri: string,
     activityId: string | null,
   ): Promise<boolean> {
+    if (await this.moderation.isBlocked(actorId)) return false;
     const place = await this.placeFor(objectUri);
     if (place === null || place.parentId !== null) return false;
     return this.comments.addInteraction(place.articleId, type, actorId, activityId);

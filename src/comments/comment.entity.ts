@@ -7,6 +7,7 @@ import {
   PrimaryColumn,
   PrimaryGeneratedColumn,
 } from 'typeorm';
+import { ActorEntity } from '../actors/actor.entity.js';
 import { ArticleEntity } from '../articles/article.entity.js';
 import type { CommentAttachment, CommentStatus, CommentVisibility } from './comment.js';
 
@@ -216,6 +217,54 @@ export class ModerationReportEntity {
 
   @Column({ type: 'varchar', length: 16, default: 'open' })
   status: 'open' | 'resolved';
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}
+
+/** How a publication's comments are moderated. */
+export type ModerationMode = 'auto' | 'hold_all' | 'hold_first_time';
+
+/**
+ * A publication's comment policy: approve everything, hold everything, or hold the first reply of
+ * each commenter; replies containing one of `keywords` are always held. Stories without a
+ * publication, and publications without a row, approve everything.
+ */
+@Entity({ name: 'moderation_policies' })
+export class ModerationPolicyEntity {
+  @PrimaryColumn({ name: 'publication_id', type: 'uuid' })
+  publicationId: string;
+
+  @ManyToOne(() => ActorEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'publication_id' })
+  publication?: ActorEntity;
+
+  @Column({ type: 'varchar', length: 16, default: 'auto' })
+  mode: ModerationMode;
+
+  /** Lower-case words or phrases that send a reply to `pending`. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  keywords: string[];
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt: Date;
+}
+
+/** A blocked remote domain or actor: its activities are refused, its comments hidden. */
+@Entity({ name: 'moderation_blocks' })
+export class ModerationBlockEntity {
+  /** `domain:{host}` or `actor:{actor id}`. */
+  @PrimaryColumn({ type: 'text' })
+  key: string;
+
+  @Column({ type: 'varchar', length: 8 })
+  kind: 'domain' | 'actor';
+
+  @Column({ type: 'text' })
+  value: string;
+
+  @Column({ type: 'text', nullable: true })
+  reason: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;

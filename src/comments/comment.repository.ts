@@ -364,6 +364,15 @@ export class CommentRepository {
     return { total: rows[0]?.total ?? 0, ids: rows.map((r) => r.ap_id) };
   }
 
+  /** Comments held for moderation, of every story, oldest first. */
+  async pending(limit: number): Promise<Comment[]> {
+    const rows = await this.db.query<CommentRow[]>(
+      `SELECT * FROM comments WHERE status = 'pending' ORDER BY created_at, id LIMIT $1`,
+      [limit],
+    );
+    return rows.map(commentOf);
+  }
+
   /**
    * One page of a story's comments in thread order of arrival (oldest first), keyed by
    * (published_at, id) after `cursor`. Without `all`, only approved replies that are shown

@@ -125,7 +125,7 @@ export class CommentsController {
   }
 }
 
-function viewOf(c: Comment): CommentView {
+export function viewOf(c: Comment): CommentView {
   return {
     id: c.id,
     apId: c.apId,

@@ -23,6 +23,8 @@ import {
   CommentEditEntity,
   CommentEntity,
   CommentTombstoneEntity,
+  ModerationBlockEntity,
+  ModerationPolicyEntity,
   ModerationReportEntity,
 } from '../comments/comment.entity.js';
 
@@ -47,6 +49,8 @@ export const ENTITIES = [
   CommentTombstoneEntity,
   ArticleInteractionEntity,
   ModerationReportEntity,
+  ModerationPolicyEntity,
+  ModerationBlockEntity,
 ];
 
 /** dist/ root: this file is dist/src/database/data-source.js once built. */

@@ -398,4 +398,89 @@ void describe('fediverse replies become comments', () => {
     const forbidden = await bridge.api('GET', '/api/v1/reports', undefined, ['comments:read']);
     assert.equal(forbidden.status, 403);
   });
+
+  it('moderation: the publication holds first replies and keywords; approve, reject, block', async () => {
+    const dave = await RemotePeer.start({ username: 'dave' });
+    try {
+      const write = (method: string, path: string, body?: unknown, scope = 'comments:write') =>
+        bridge.api(method, path, body, [scope as 'comments:write']);
+      const bad = await write('PUT', '/api/v1/publications/pub-1/moderation', { mode: 'strict' });
+      assert.equal(bad.status, 400);
+      assert.equal(
+        (await write('PUT', '/api/v1/publications/nope/moderation', { mode: 'auto' })).status,
+        404,
+      );
+      const set = await write('PUT', '/api/v1/publications/pub-1/moderation', {
+        mode: 'hold_first_time',
+        keywords: ['Casino'],
+      });
+      assert.equal(set.status, 200);
+      assert.deepEqual(await set.json(), { mode: 'hold_first_time', keywords: ['casino'] });
+
+      const pendingIds = async () => {
+        const res = await write('GET', '/api/v1/comments/pending');
+        assert.equal(res.status, 200);
+        return ((await res.json()) as { comments: CommentView[] }).comments.map((c) => c.apId);
+      };
+      // Dave's first reply is held; approved, it shows.
+      const first = dave.createNote({ content: '<p>Hello there</p>', inReplyTo: articleUri });
+      await dave.signedPost(inbox(), first.create);
+      await waitFor(async () => (await pendingIds()).includes(String(first.note.id)), 2000, 'held');
+      assert.equal(await find(String(first.note.id)), undefined, 'not shown while held');
+      const held = await find(String(first.note.id), 'admin');
+      assert.ok(held);
+      const approved = await write('POST', `/api/v1/comments/${held.id}/approve`);
+      assert.equal(approved.status, 200);
+      assert.equal((await find(String(first.note.id)))?.status, 'approved');
+      // His second reply is not his first any more.
+      const second = dave.createNote({ content: '<p>Me again</p>', inReplyTo: articleUri });
+      await dave.signedPost(inbox(), second.create);
+      await waitFor(async () => (await find(String(second.note.id))) !== undefined, 2000, 'shown');
+
+      // A keyword holds even a known commenter's reply; rejected, it never shows.
+      const spam = alice.createNote({
+        content: '<p>Best CASINO in town</p>',
+        inReplyTo: articleUri,
+      });
+      await alice.signedPost(inbox(), spam.create);
+      await waitFor(async () => (await pendingIds()).includes(String(spam.note.id)), 2000, 'held');
+      const spamId = (await find(String(spam.note.id), 'admin'))?.id ?? '';
+      assert.equal((await write('POST', `/api/v1/comments/${spamId}/reject`)).status, 200);
+      assert.equal((await find(String(spam.note.id), 'admin'))?.status, 'rejected');
+      assert.equal(await find(String(spam.note.id)), undefined);
+      assert.equal(
+        (await write('POST', '/api/v1/comments/00000000-0000-4000-8000-000000000000/approve'))
+          .status,
+        404,
+      );
+
+      // Blocking Dave hides what he wrote and refuses what he sends next.
+      assert.equal(
+        (await write('PUT', '/api/v1/blocks', { kind: 'actor', value: dave.actorUrl })).status,
+        403,
+        'blocks need admin',
+      );
+      const blocked = await write(
+        'PUT',
+        '/api/v1/blocks',
+        { kind: 'actor', value: dave.actorUrl, reason: 'spam' },
+        'admin',
+      );
+      assert.deepEqual(await blocked.json(), { blocked: true, commentsHidden: 2 });
+      assert.equal(await find(String(second.note.id)), undefined);
+      const after = dave.createNote({ content: '<p>Still here</p>', inReplyTo: articleUri });
+      await dave.signedPost(inbox(), after.create);
+      await delay(700);
+      assert.equal(await find(String(after.note.id), 'admin'), undefined, 'refused');
+      const list = await write('GET', '/api/v1/blocks', undefined, 'admin');
+      assert.deepEqual(
+        ((await list.json()) as { blocks: { kind: string; value: string }[] }).blocks.map(
+          (b) => `${b.kind} ${b.value}`,
+        ),
+        [`actor ${dave.actorUrl}`],
+      );
+    } finally {
+      await dave.stop();
+    }
+  });
 });

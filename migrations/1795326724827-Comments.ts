@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Comments1795326556806 implements MigrationInterface {
-  name = 'Comments1795326556806';
+export class Comments1795326724827 implements MigrationInterface {
+  name = 'Comments1795326724827';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -39,6 +39,12 @@ export class Comments1795326556806 implements MigrationInterface {
       'CREATE INDEX "moderation_reports_created_idx" ON "moderation_reports"  ("created_at") ',
     );
     await queryRunner.query(
+      'CREATE TABLE "moderation_policies" ("publication_id" uuid NOT NULL, "mode" character varying(16) NOT NULL DEFAULT \'auto\', "keywords" text array NOT NULL DEFAULT \'{}\', "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_0663f1f6228eee05ec065e2a2d1" PRIMARY KEY ("publication_id"))',
+    );
+    await queryRunner.query(
+      'CREATE TABLE "moderation_blocks" ("key" text NOT NULL, "kind" character varying(8) NOT NULL, "value" text NOT NULL, "reason" text, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_b3ff4f615ae39693bbcbdcca346" PRIMARY KEY ("key"))',
+    );
+    await queryRunner.query(
       'ALTER TABLE "comments" ADD CONSTRAINT "FK_e9b498cca509147e73808f9e593" FOREIGN KEY ("article_id") REFERENCES "articles"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
     );
     await queryRunner.query(
@@ -50,9 +56,15 @@ export class Comments1795326556806 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE "article_interactions" ADD CONSTRAINT "FK_bd3d2e9b9a06c22091686b30996" FOREIGN KEY ("article_id") REFERENCES "articles"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
     );
+    await queryRunner.query(
+      'ALTER TABLE "moderation_policies" ADD CONSTRAINT "FK_0663f1f6228eee05ec065e2a2d1" FOREIGN KEY ("publication_id") REFERENCES "actors"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      'ALTER TABLE "moderation_policies" DROP CONSTRAINT "FK_0663f1f6228eee05ec065e2a2d1"',
+    );
     await queryRunner.query(
       'ALTER TABLE "article_interactions" DROP CONSTRAINT "FK_bd3d2e9b9a06c22091686b30996"',
     );
@@ -65,6 +77,8 @@ export class Comments1795326556806 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE "comments" DROP CONSTRAINT "FK_e9b498cca509147e73808f9e593"',
     );
+    await queryRunner.query('DROP TABLE "moderation_blocks"');
+    await queryRunner.query('DROP TABLE "moderation_policies"');
     await queryRunner.query('DROP INDEX "public"."moderation_reports_created_idx"');
     await queryRunner.query('DROP TABLE "moderation_reports"');
     await queryRunner.query('DROP INDEX "public"."article_interactions_actor_key"');
