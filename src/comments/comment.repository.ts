@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { decodeKeysetCursor, encodeKeysetCursor, isParsableTime } from '../common/keyset-cursor.js';
 import type {
   Comment,
   CommentAttachment,
@@ -382,7 +383,13 @@ export class CommentRepository {
     articleId: string,
     options: { cursor: string | null; limit: number; all: boolean },
   ): Promise<{ items: Comment[]; next: string | null }> {
-    const after = options.cursor === null ? null : decodeCursor(options.cursor);
+    const after =
+      options.cursor === null
+        ? null
+        : decodeKeysetCursor(options.cursor, {
+            time: isParsableTime,
+            key: (k) => /^[0-9a-f-]{36}$/.test(k),
+          });
     const rows = await this.db.query<CommentRow[]>(
       `SELECT * FROM comments
         WHERE article_id = $1
@@ -394,8 +401,8 @@ export class CommentRepository {
         articleId,
         options.all,
         SHOWN_VISIBILITIES,
-        after?.at ?? null,
-        after?.id ?? null,
+        after?.time ?? null,
+        after?.key ?? null,
         options.limit + 1,
       ],
     );
@@ -405,30 +412,10 @@ export class CommentRepository {
       items,
       next:
         rows.length > options.limit && last !== undefined
-          ? Buffer.from(JSON.stringify([last.publishedAt.toISOString(), last.id])).toString(
-              'base64url',
-            )
+          ? encodeKeysetCursor(last.publishedAt.toISOString(), last.id)
           : null,
     };
   }
-}
-
-function decodeCursor(cursor: string): { at: string; id: string } | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      typeof value[0] === 'string' &&
-      typeof value[1] === 'string' &&
-      !Number.isNaN(Date.parse(value[0])) &&
-      /^[0-9a-f-]{36}$/.test(value[1])
-    ) {
-      return { at: value[0], id: value[1] };
-    }
-  } catch {
-    // an unreadable cursor starts from the beginning
-  }
-  return null;
 }
 
 function commentOf(r: CommentRow): Comment {

@@ -21,28 +21,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   constructor(@InjectQueue(QueueName.deliver) private readonly queue: Queue) {}
 
   onApplicationBootstrap(): void {
-    // Once at start too (a restart is when something is most likely left behind); the schedule
-    // only fires at its next multiple of the interval.
-    this.queue
-      .add(
-        'delivery.relay',
-        {},
-        {
-          jobId: `delivery-relay-boot-${Date.now().toString()}`,
-          delay: 5000,
-          removeOnComplete: true,
-          removeOnFail: { count: 100 },
-        },
-      )
-      .catch((error: unknown) => {
-        this.logger.warn(`the relay at start was not queued: ${String(error)}`);
-      });
     this.cancel = scheduleRepeating(
       this.queue,
       'relay',
       RELAY_EVERY_MS,
       { name: 'delivery.relay', data: {} },
       this.logger,
+      { atStartAfterMs: 5000 },
     );
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { decodeKeysetCursor, encodeKeysetCursor, isParsableTime } from '../common/keyset-cursor.js';
 import type { Follower, NewFollower } from './follower.js';
 import { isAcceptableInboxUrl } from './inbox-url.js';
 
@@ -108,7 +109,10 @@ export class FollowerRepository {
     cursor: string | null,
     limit: number,
   ): Promise<{ items: Follower[]; next: string | null }> {
-    const after = cursor === null ? null : decodeCursor(cursor);
+    const after =
+      cursor === null
+        ? null
+        : decodeKeysetCursor(cursor, { time: isParsableTime, key: () => true });
     const rows = await this.db.query<FollowerRow[]>(
       `SELECT ${COLUMNS} FROM followers
         WHERE actor_id = $1
@@ -116,13 +120,16 @@ export class FollowerRepository {
                OR (date_trunc('milliseconds', created_at), follower_uri) > ($2::timestamptz, $3::text))
         ORDER BY date_trunc('milliseconds', created_at), follower_uri
         LIMIT $4`,
-      [actorId, after?.at ?? null, after?.uri ?? null, limit + 1],
+      [actorId, after?.time ?? null, after?.key ?? null, limit + 1],
     );
     const items = rows.slice(0, limit).map(toFollower);
     const last = items.at(-1);
     return {
       items,
-      next: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+      next:
+        rows.length > limit && last !== undefined
+          ? encodeKeysetCursor(last.createdAt.toISOString(), last.followerUri)
+          : null,
     };
   }
 
@@ -184,27 +191,4 @@ function toFollower(row: FollowerRow): Follower {
 
 function hostOf(uri: string): string {
   return new URL(uri).host.toLowerCase();
-}
-
-function encodeCursor(f: Follower): string {
-  return Buffer.from(JSON.stringify([f.createdAt.toISOString(), f.followerUri])).toString(
-    'base64url',
-  );
-}
-
-function decodeCursor(cursor: string): { at: string; uri: string } | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      typeof value[0] === 'string' &&
-      typeof value[1] === 'string' &&
-      !Number.isNaN(Date.parse(value[0]))
-    ) {
-      return { at: value[0], uri: value[1] };
-    }
-  } catch {
-    // fall through: an unreadable cursor starts from the beginning
-  }
-  return null;
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { Article } from '../articles/article.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { type ArticleRow, articleOf } from '../articles/article.repository.js';
 
 /** The activity types an outbox lists: a story's Create, and a publication's Announce of it. */
@@ -67,7 +68,14 @@ export class OutboxRepository {
    * across pages.
    */
   async page(actorId: string, cursor: string | null, limit: number): Promise<OutboxPage> {
-    const after = cursor === null ? null : decodeCursor(cursor);
+    // An unreadable cursor starts from the newest.
+    const after =
+      cursor === null
+        ? null
+        : decodeKeysetCursor(cursor, {
+            time: (t) => CURSOR_TIME.test(t),
+            key: (k) => UUID.test(k),
+          });
     const rows = await this.db.query<EntryRow[]>(
       `SELECT a.*, oa.id AS activity_id, oa.uri AS activity_uri, oa.type AS activity_type,
               oa.body AS activity_body, oa.created_at AS activity_created_at,
@@ -77,7 +85,7 @@ export class OutboxRepository {
          AND ($2::timestamptz IS NULL OR (oa.created_at, oa.id) < ($2::timestamptz, $3::uuid))
        ORDER BY oa.created_at DESC, oa.id DESC
        LIMIT $4`,
-      [actorId, after?.at ?? null, after?.id ?? null, limit + 1],
+      [actorId, after?.time ?? null, after?.key ?? null, limit + 1],
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
@@ -85,7 +93,7 @@ export class OutboxRepository {
       items: page.map(toEntry),
       next:
         rows.length > limit && last !== undefined
-          ? encodeCursor(last.activity_created_key, last.activity_id)
+          ? encodeKeysetCursor(last.activity_created_key, last.activity_id)
           : null,
     };
   }
@@ -134,25 +142,3 @@ function toEntry(row: EntryRow): OutboxEntry {
 
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function encodeCursor(at: string, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { at: string; id: string } | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      typeof value[0] === 'string' &&
-      typeof value[1] === 'string' &&
-      CURSOR_TIME.test(value[0]) &&
-      UUID.test(value[1])
-    ) {
-      return { at: value[0], id: value[1] };
-    }
-  } catch {
-    // fall through: an unreadable cursor starts from the newest
-  }
-  return null;
-}

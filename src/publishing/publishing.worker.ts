@@ -21,28 +21,13 @@ export class PublishingWorker implements OnApplicationBootstrap, BeforeApplicati
   constructor(@InjectQueue(QueueName.publish) private readonly queue: Queue) {}
 
   onApplicationBootstrap(): void {
-    // Once at start too (a restart is when something is most likely left behind); the schedule
-    // only fires at its next multiple of the interval.
-    this.queue
-      .add(
-        'publish.reconcile',
-        {},
-        {
-          jobId: `publish-reconcile-boot-${Date.now().toString()}`,
-          delay: 5000,
-          removeOnComplete: true,
-          removeOnFail: { count: 100 },
-        },
-      )
-      .catch((error: unknown) => {
-        this.logger.warn(`the sweep at start was not queued: ${String(error)}`);
-      });
     this.cancel = scheduleRepeating(
       this.queue,
       'reconcile',
       RECONCILE_EVERY_MS,
       { name: 'publish.reconcile', data: {} },
       this.logger,
+      { atStartAfterMs: 5000 },
     );
   }
 
