@@ -106,6 +106,20 @@ export class CommentEntity {
   @Column({ name: 'removal_reason', type: 'text', nullable: true })
   removalReason: string | null;
 
+  /**
+   * For an answer written on the platform (reply-back): our author who wrote it, and the
+   * platform's id of the answer (unique, so a repeated request or event stores it once).
+   */
+  @Column({ name: 'local_author_id', type: 'uuid', nullable: true })
+  localAuthorId: string | null;
+
+  @ManyToOne(() => ActorEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'local_author_id' })
+  localAuthor?: ActorEntity;
+
+  @Column({ name: 'platform_id', type: 'text', nullable: true, unique: true })
+  platformId: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 

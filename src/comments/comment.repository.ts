@@ -11,7 +11,7 @@ import type {
   ReplyBody,
 } from './comment.js';
 
-interface CommentRow {
+export interface CommentRow {
   id: string;
   ap_id: string;
   url: string | null;
@@ -35,6 +35,14 @@ interface CommentRow {
   published_at: Date;
   edited_at: Date | null;
   created_at: Date;
+  local_author_id: string | null;
+  platform_id: string | null;
+}
+
+/** A stored comment with the fields only answers written on the platform have. */
+export interface StoredComment extends Comment {
+  readonly localAuthorId: string | null;
+  readonly platformId: string | null;
 }
 
 /** A report as the API shows it. */
@@ -67,19 +75,24 @@ export class CommentRepository {
     return row === undefined ? null : { id: row.id, articleId: row.article_id, depth: row.depth };
   }
 
-  /** Stores a reply once (by its ActivityPub id); `created` is false when it was known. */
+  /**
+   * Stores a reply once (by its ActivityPub id); `created` is false when it was known. An answer
+   * written on the platform (`local`) has its id chosen by the caller (its ActivityPub id is built
+   * from it) and is stored once per platform id.
+   */
   async insert(
     c: InboundComment,
     status: CommentStatus,
+    local?: { id: string; localAuthorId: string; platformId: string | null },
   ): Promise<{ id: string; created: boolean }> {
     const rows = await this.db.query<{ id: string }[]>(
       `INSERT INTO comments (ap_id, url, article_id, parent_id, depth, author_actor_id,
               author_handle, author_name, author_avatar_url, author_profile_url, author_host,
               content_html, content_text, language, summary, sensitive, attachments, visibility,
-              status, published_at, edited_at)
+              status, published_at, edited_at, id, local_author_id, platform_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-               $19, $20, $21)
-       ON CONFLICT (ap_id) DO NOTHING
+               $19, $20, $21, COALESCE($22::uuid, gen_random_uuid()), $23, $24)
+       ON CONFLICT DO NOTHING
        RETURNING id`,
       [
         c.apId,
@@ -103,10 +116,20 @@ export class CommentRepository {
         status,
         c.publishedAt,
         c.editedAt,
+        local?.id ?? null,
+        local?.localAuthorId ?? null,
+        local?.platformId ?? null,
       ],
     );
     const created = rows[0];
     if (created !== undefined) return { id: created.id, created: true };
+    if (local !== undefined && local.platformId !== null) {
+      const same = await this.db.query<{ id: string }[]>(
+        'SELECT id FROM comments WHERE platform_id = $1',
+        [local.platformId],
+      );
+      if (same[0] !== undefined) return { id: same[0].id, created: false };
+    }
     const known = await this.placeOf(c.apId);
     if (known === null) throw new Error(`comment ${c.apId} neither inserted nor found`);
     return { id: known.id, created: false };
@@ -365,6 +388,15 @@ export class CommentRepository {
     return { total: rows[0]?.total ?? 0, ids: rows.map((r) => r.ap_id) };
   }
 
+  /** A comment by its id, with what an answer written on the platform carries. */
+  async findById(id: string): Promise<StoredComment | null> {
+    const rows = await this.db.query<CommentRow[]>('SELECT * FROM comments WHERE id = $1', [id]);
+    const row = rows[0];
+    return row === undefined
+      ? null
+      : { ...commentOf(row), localAuthorId: row.local_author_id, platformId: row.platform_id };
+  }
+
   /** Comments held for moderation, of every story, oldest first. */
   async pending(limit: number): Promise<Comment[]> {
     const rows = await this.db.query<CommentRow[]>(
@@ -418,7 +450,7 @@ export class CommentRepository {
   }
 }
 
-function commentOf(r: CommentRow): Comment {
+export function commentOf(r: CommentRow): Comment {
   return {
     id: r.id,
     apId: r.ap_id,

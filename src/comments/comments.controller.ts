@@ -14,8 +14,8 @@ import {
   Principal,
   RequireScopes,
 } from '../auth/api-auth.guard.js';
-import type { Comment } from './comment.js';
 import { CommentRepository } from './comment.repository.js';
+import { type CommentView, viewOf } from './comment-view.js';
 
 const DEFAULT_LIMIT = 50;
 /** Actors listed per kind of interaction. */
@@ -36,25 +36,6 @@ export interface ArticleEngagementView {
   readonly boostedBy: readonly string[];
 }
 const MAX_LIMIT = 200;
-
-/** A comment as the platform reads it. */
-export interface CommentView {
-  readonly id: string;
-  readonly apId: string;
-  readonly url: string | null;
-  readonly parentId: string | null;
-  readonly depth: number;
-  readonly author: Comment['author'];
-  readonly contentHtml: string;
-  readonly contentText: string;
-  readonly language: string | null;
-  readonly contentWarning: string | null;
-  readonly attachments: Comment['attachments'];
-  readonly visibility: Comment['visibility'];
-  readonly status: Comment['status'];
-  readonly publishedAt: string;
-  readonly editedAt: string | null;
-}
 
 /**
  * `GET /api/v1/articles/{platformId}/comments` (scope `comments:read`): the story's replies from
@@ -123,24 +104,4 @@ export class CommentsController {
     });
     return { platformId, comments: page.items.map(viewOf), next: page.next };
   }
-}
-
-export function viewOf(c: Comment): CommentView {
-  return {
-    id: c.id,
-    apId: c.apId,
-    url: c.url,
-    parentId: c.parentId,
-    depth: c.depth,
-    author: c.author,
-    contentHtml: c.contentHtml,
-    contentText: c.contentText,
-    language: c.language,
-    contentWarning: c.sensitive ? c.summary : null,
-    attachments: c.attachments,
-    visibility: c.visibility,
-    status: c.status,
-    publishedAt: c.publishedAt.toISOString(),
-    editedAt: c.editedAt?.toISOString() ?? null,
-  };
 }

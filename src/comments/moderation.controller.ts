@@ -17,7 +17,7 @@ import { ActorsService } from '../actors/actors.service.js';
 import { ApiAuthGuard, RequireScopes } from '../auth/api-auth.guard.js';
 import type { ModerationMode } from './comment.entity.js';
 import { CommentRepository } from './comment.repository.js';
-import { type CommentView, viewOf } from './comments.controller.js';
+import { type CommentView, viewOf } from './comment-view.js';
 import type { ModerationPolicy } from './moderation.js';
 import { type ModerationBlock, ModerationRepository } from './moderation.repository.js';
 

@@ -31,6 +31,16 @@ export interface AppConfig {
     readonly groupId: string;
     readonly clientId: string;
   };
+  /**
+   * Comment events (`comment.created`, `updated`, `deleted`, `approved`) to the platform: the
+   * Kafka topic they go to when `KAFKA_BROKERS` is set, and webhook URLs each event is POSTed to
+   * as a JWS signed (HS256) with `webhookSecret`.
+   */
+  readonly commentEvents: {
+    readonly kafkaTopic: string;
+    readonly webhookUrls: readonly URL[];
+    readonly webhookSecret: string | undefined;
+  };
   /** Feed polling: defaults for new subscriptions and how many feeds are fetched at once. */
   readonly feeds: {
     readonly minIntervalS: number;
@@ -206,6 +216,28 @@ export function loadConfig(env: Env): AppConfig {
     clientId: name('KAFKA_CLIENT_ID', 'fediverse-bridge'),
   };
   if (kafka.topic === kafka.dlqTopic) problems.push('KAFKA_DLQ_TOPIC must differ from KAFKA_TOPIC');
+  const webhookUrls: URL[] = [];
+  for (const raw of (read('COMMENT_WEBHOOK_URLS') ?? '').split(',')) {
+    const trimmed = raw.trim();
+    if (trimmed === '') continue;
+    const parsed = URL.canParse(trimmed) ? new URL(trimmed) : null;
+    if (parsed === null || !['https:', 'http:'].includes(parsed.protocol)) {
+      problems.push(`COMMENT_WEBHOOK_URLS must be comma-separated http(s) URLs, got "${trimmed}"`);
+    } else {
+      webhookUrls.push(parsed);
+    }
+  }
+  const commentEvents = {
+    kafkaTopic: name('KAFKA_COMMENTS_TOPIC', 'comments.events'),
+    webhookUrls,
+    webhookSecret: secret('COMMENT_WEBHOOK_SECRET'),
+  };
+  if (webhookUrls.length > 0 && commentEvents.webhookSecret === undefined) {
+    problems.push('COMMENT_WEBHOOK_SECRET is required when COMMENT_WEBHOOK_URLS is set');
+  }
+  if ([kafka.topic, kafka.dlqTopic].includes(commentEvents.kafkaTopic)) {
+    problems.push('KAFKA_COMMENTS_TOPIC must differ from KAFKA_TOPIC and KAFKA_DLQ_TOPIC');
+  }
   const feeds = {
     minIntervalS: int('FEED_MIN_INTERVAL_S', 300, 60, 86_400),
     maxIntervalS: int('FEED_MAX_INTERVAL_S', 21_600, 60, 604_800),
@@ -259,6 +291,7 @@ export function loadConfig(env: Env): AppConfig {
     queuePrefix: name('QUEUE_PREFIX', 'bridge'),
     kafkaBrokers,
     kafka,
+    commentEvents,
     feeds,
     delivery,
     role,

@@ -27,6 +27,10 @@ import {
   ModerationPolicyEntity,
   ModerationReportEntity,
 } from '../comments/comment.entity.js';
+import {
+  CommentEventEntity,
+  WebhookDeliveryEntity,
+} from '../comments/events/comment-event.entity.js';
 
 /** Every entity of the service. The migration drift check compares these with migrations/. */
 export const ENTITIES = [
@@ -51,6 +55,8 @@ export const ENTITIES = [
   ModerationReportEntity,
   ModerationPolicyEntity,
   ModerationBlockEntity,
+  CommentEventEntity,
+  WebhookDeliveryEntity,
 ];
 
 /** dist/ root: this file is dist/src/database/data-source.js once built. */

@@ -1,5 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { AnswerRefused, ReplyBack } from '../comments/reply-back.js';
+import { COMMENT_REPLY, parseCommentReply } from './comment-reply-event.js';
 import type { Queue } from 'bullmq';
 import { ActorsService } from '../actors/actors.service.js';
 import { contentHash } from '../articles/content-hash.js';
@@ -40,6 +42,7 @@ export class IngestService implements EventSink {
     private readonly actors: ActorsService,
     @InjectQueue(QueueName.publish)
     private readonly publishQueue: Queue<JobMap['article.publish'], unknown, 'article.publish'>,
+    private readonly replyBack: ReplyBack,
   ) {}
 
   /** Ingest counters of this process (`source:outcome` → count). */
@@ -52,6 +55,7 @@ export class IngestService implements EventSink {
     source: IngestSource,
     context: IngestContext = {},
   ): Promise<IngestOutcome> {
+    if (typeOf(raw) === COMMENT_REPLY) return this.commentReply(raw, source, context);
     const result = validateArticleEvent(raw);
     if (!result.ok) {
       const eventId = eventIdOf(raw);
@@ -83,6 +87,62 @@ export class IngestService implements EventSink {
       });
     }
     return this.apply(commandOf(result.value, source), context);
+  }
+
+  /**
+   * A `comment.reply` event: an author's answer to a fediverse comment (see ReplyBack). Refused
+   * answers (unknown comment or author, empty content) are logged and counted as rejected.
+   */
+  private async commentReply(
+    raw: unknown,
+    source: IngestSource,
+    context: IngestContext,
+  ): Promise<IngestOutcome> {
+    const parsed = parseCommentReply(raw);
+    const line = { source, origin: context.origin ?? null, eventType: COMMENT_REPLY };
+    if (!parsed.ok) {
+      const message = parsed.problems.map((p) => `${p.pointer} ${p.message}`).join('; ');
+      const eventId = eventIdOf(raw);
+      await this.store.log({
+        ...line,
+        eventId,
+        articlePlatformId: null,
+        outcome: 'rejected',
+        reason: 'invalid_event',
+        message,
+        problems: parsed.problems,
+      });
+      return this.done(source, {
+        eventId,
+        outcome: 'rejected',
+        reason: 'invalid_event',
+        message,
+        problems: parsed.problems,
+      });
+    }
+    const { eventId, request } = parsed;
+    try {
+      const { created } = await this.replyBack.answer(request);
+      const outcome = created ? 'applied' : 'duplicate';
+      await this.store.log({ ...line, eventId, articlePlatformId: null, outcome });
+      return this.done(source, { eventId, outcome });
+    } catch (error) {
+      if (!(error instanceof AnswerRefused)) throw error;
+      await this.store.log({
+        ...line,
+        eventId,
+        articlePlatformId: null,
+        outcome: 'rejected',
+        reason: error.reason,
+        message: error.message,
+      });
+      return this.done(source, {
+        eventId,
+        outcome: 'rejected',
+        reason: error.reason,
+        message: error.message,
+      });
+    }
   }
 
   async apply(command: IngestCommand, context: IngestContext = {}): Promise<IngestOutcome> {

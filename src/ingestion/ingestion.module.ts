@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ActorsModule } from '../actors/actors.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { CommentsModule } from '../comments/comments.module.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { runsWorkers, servesHttp } from '../config/config.js';
 import type { RuntimeConfig } from '../config/runtime.js';
@@ -44,7 +45,7 @@ export class IngestionModule {
     const kafkaOn = config.kafkaBrokers.length > 0;
     return {
       module: IngestionModule,
-      imports: [ActorsModule, AuthModule],
+      imports: [ActorsModule, AuthModule, CommentsModule.forRoot(config)],
       controllers: servesHttp(config) ? [EventsController, KafkaLagController] : [],
       providers: [
         IngestRepository,

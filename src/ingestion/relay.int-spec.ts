@@ -9,6 +9,7 @@ import { queueConnection } from '../queue/connection.js';
 import type { JobMap } from '../queue/jobs.js';
 import { createTestSchema, type TestSchema, uniqueName } from '../../test/support/database.js';
 import { IngestRepository } from './ingest.repository.js';
+import type { ReplyBack } from '../comments/reply-back.js';
 import { IngestService, publishJobId } from './ingest.service.js';
 
 // The outbox relay against real Postgres and BullMQ's Postgres backend. ActorsService is not
@@ -39,7 +40,12 @@ describe('publish job relay', () => {
       { connection: connection as never, prefix },
       createPostgresBackend,
     ) as unknown as PublishQueue;
-    service = new IngestService(new IngestRepository(db), null as unknown as ActorsService, queue);
+    service = new IngestService(
+      new IngestRepository(db),
+      null as unknown as ActorsService,
+      queue,
+      null as unknown as ReplyBack,
+    );
   });
   after(async () => {
     await queue.close();
@@ -107,6 +113,7 @@ describe('publish job relay', () => {
       {
         addBulk: () => Promise.reject(new Error('queue backend down')),
       } as unknown as PublishQueue,
+      null as unknown as ReplyBack,
     );
     await broken.enqueue([
       {

@@ -6,9 +6,13 @@ import { type JobMap, QueueName } from '../queue/jobs.js';
 import { AppWorkerHost } from '../queue/queue-errors.js';
 import { ActorUpdates } from './actor-updates.js';
 import { Publisher, type PublishResult } from './publisher.js';
+import { ReplyPublisher } from './reply-publisher.js';
 
 type PublishJob = Job<
-  JobMap['article.publish'] | JobMap['actor.update'] | JobMap['publish.reconcile']
+  | JobMap['article.publish']
+  | JobMap['actor.update']
+  | JobMap['publish.reconcile']
+  | JobMap['comment.reply']
 >;
 
 /** Stories the reconcile sweep publishes per run. */
@@ -17,6 +21,7 @@ const RECONCILE_BATCH = 100;
 /**
  * The `publish` queue: `article.publish` (one per stored story change, from ingestion) turns the
  * story's current state into activities; `actor.update` sends a changed profile;
+ * `comment.reply` sends an answer written on the platform;
  * `publish.reconcile` (every 5 minutes) publishes stories whose jobs failed for good or were lost. Both store
  * activities and deliveries in one transaction, then queue the deliveries; if queueing fails the
  * delivery relay does it later, so the job does not fail for that.
@@ -28,6 +33,7 @@ export class PublishProcessor extends AppWorkerHost {
   constructor(
     private readonly publisher: Publisher,
     private readonly actorUpdates: ActorUpdates,
+    private readonly replies: ReplyPublisher,
     private readonly deliveries: DeliveryQueue,
   ) {
     super();
@@ -37,10 +43,14 @@ export class PublishProcessor extends AppWorkerHost {
     job: PublishJob,
   ): Promise<PublishResult | { activityIds: string[] } | { reconciled: number }> {
     if (job.name === 'publish.reconcile') return this.reconcile();
-    const result =
-      job.name === 'actor.update'
-        ? await this.actorUpdates.send((job.data as JobMap['actor.update']).actorId)
-        : await this.publisher.publish((job.data as JobMap['article.publish']).articleId);
+    let result: PublishResult | { activityIds: string[] };
+    if (job.name === 'actor.update') {
+      result = await this.actorUpdates.send((job.data as JobMap['actor.update']).actorId);
+    } else if (job.name === 'comment.reply') {
+      result = await this.replies.publish((job.data as JobMap['comment.reply']).commentId);
+    } else {
+      result = await this.publisher.publish((job.data as JobMap['article.publish']).articleId);
+    }
     await this.queueDeliveries(result.activityIds);
     return result;
   }

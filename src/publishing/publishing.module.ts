@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ActorsModule } from '../actors/actors.module.js';
 import { ArticlesModule } from '../articles/articles.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { CommentsModule } from '../comments/comments.module.js';
 import { runsWorkers, servesHttp } from '../config/config.js';
 import type { RuntimeConfig } from '../config/runtime.js';
 import { DeliveryReportController } from '../delivery/delivery-report.controller.js';
@@ -11,6 +12,8 @@ import { FollowersModule } from '../followers/followers.module.js';
 import { ActorUpdates } from './actor-updates.js';
 import { PublishProcessor } from './publish.processor.js';
 import { Publisher } from './publisher.js';
+import { ReplyPublisher } from './reply-publisher.js';
+import { AnswerController } from './answer.controller.js';
 import { PublishingWorker } from './publishing.worker.js';
 import { ArticleController } from './article.controller.js';
 import { AttributionController } from './attribution.controller.js';
@@ -31,11 +34,13 @@ export class PublishingModule {
         ActorsModule,
         ArticlesModule,
         AuthModule,
+        CommentsModule.forRoot(config),
         FollowersModule,
         DeliveryModule.forRoot(config),
       ],
       controllers: servesHttp(config)
         ? [
+            AnswerController,
             ArticleController,
             AttributionController,
             DeliveryReportController,
@@ -47,7 +52,7 @@ export class PublishingModule {
         DeliveryReportRepository,
         Publisher,
         ActorUpdates,
-        ...(runsWorkers(config) ? [PublishProcessor, PublishingWorker] : []),
+        ...(runsWorkers(config) ? [PublishProcessor, PublishingWorker, ReplyPublisher] : []),
       ],
     };
   }

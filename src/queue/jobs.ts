@@ -18,6 +18,8 @@ export const QueueName = {
   feeds: 'feeds',
   /** One job per (activity, inbox) delivery of what our actors publish, plus its relay. */
   deliver: 'deliver',
+  /** One job per (comment event, webhook URL). */
+  webhooks: 'webhooks',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
@@ -55,6 +57,10 @@ export interface JobMap {
   'actor.update': { readonly actorId: string };
   /** Publishes stories whose stored state is ahead of what followers were sent. Repeats. */
   'publish.reconcile': Readonly<Record<string, never>>;
+  /** Sends an answer written on the platform (a stored local comment) as a Create(Note). */
+  'comment.reply': { readonly commentId: string };
+  /** POSTs one comment event to one webhook URL (a `comment_webhook_deliveries` row). */
+  'comment.webhook': { readonly seq: string; readonly url: string };
 }
 
 export type JobName = keyof JobMap;

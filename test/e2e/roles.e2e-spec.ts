@@ -66,7 +66,7 @@ void describe('ROLE web | worker | all, with external services', () => {
     assert.equal(ready?.role, 'web');
     assert.equal(ready.database, 'external');
     assert.equal(ready.queues, expectedQueues);
-    assert.ok(app.findLog(/^applied 5 migration\(s\)$/), 'the fresh database is migrated');
+    assert.ok(app.findLog(/^applied 6 migration\(s\)$/), 'the fresh database is migrated');
 
     const wellKnown = await fetch(`${app.url}/.well-known/nodeinfo`);
     assert.equal(wellKnown.status, 200);

@@ -88,7 +88,7 @@ void describe('zero-config (embedded Postgres, no Redis, no Kafka)', () => {
     assert.equal(readyLine.database, 'embedded');
     assert.equal(readyLine.port, port);
     assert.ok(running().findLog(/^embedded postgres: initialising a new cluster/));
-    assert.ok(running().findLog(/^applied 5 migration\(s\)/), 'the first boot migrates');
+    assert.ok(running().findLog(/^applied 6 migration\(s\)/), 'the first boot migrates');
     secretAfterFirstBoot = await readFile(join(dataDir, 'secret.key'), 'utf8');
     assert.match(secretAfterFirstBoot.trim(), /^[\w-]{32,}$/);
   });

@@ -509,7 +509,7 @@ function errorText(error: unknown): string {
 }
 
 /** Routes kafkajs's log entries (already filtered by its `logLevel`) to `logger`. */
-function kafkaLogCreator(logger: KafkaIngestLogger): logCreator {
+export function kafkaLogCreator(logger: KafkaIngestLogger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const fields: Record<string, unknown> = { ...log };

@@ -1,0 +1,211 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { createHash } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { RuntimeConfig } from '../../config/runtime.js';
+import { kafkaLogCreator } from '../../ingestion/kafka/kafka-ingest-consumer.js';
+import { type JobMap, QueueName } from '../../queue/jobs.js';
+import { commentEventMessage } from './comment-event.js';
+import { CommentEventsRepository } from './comment-events.repository.js';
+
+/** Events handled per sink and pass. */
+const BATCH = 200;
+/** Pause between passes that found nothing to do. */
+const IDLE_MS = 250;
+/** Longest pause after Kafka failed (it doubles from 1 s). */
+const KAFKA_BACKOFF_MAX_MS = 30_000;
+/** Done events are kept this long, then purged (checked every 10 minutes). */
+const KEEP_MS = 7 * 86_400_000;
+const PURGE_EVERY_MS = 600_000;
+
+/** Attempts of one webhook delivery: about 5.7 hours with the default scale. */
+export const WEBHOOK_ATTEMPTS = 12;
+const WEBHOOK_FIRST_DELAY_MS = 5_000;
+
+/**
+ * Relays comment events (rows the `comments_event` trigger writes with every change) to the
+ * platform, in worker processes: in order to the Kafka topic (at least once; the event id lets a
+ * consumer drop repeats), and as one `comment.webhook` job per configured URL. One process
+ * relays at a time (an advisory lock); a sink that is not configured has its events passed over.
+ */
+@Injectable()
+export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(CommentEventRelay.name);
+  private readonly kafka: Kafka | null;
+  private producer: Promise<Producer> | null = null;
+  private kafkaFailures = 0;
+  private kafkaRetryAt = 0;
+  private lastPurge = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly events: CommentEventsRepository,
+    @InjectQueue(QueueName.webhooks) private readonly webhooks: Queue,
+    @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
+  ) {
+    const logger = new Logger('CommentEventsKafka');
+    this.kafka =
+      config.kafkaBrokers.length === 0
+        ? null
+        : new Kafka({
+            clientId: config.kafka.clientId,
+            brokers: [...config.kafkaBrokers],
+            logLevel: logLevel.WARN,
+            logCreator: kafkaLogCreator({
+              log: (m) => {
+                logger.log(m);
+              },
+              warn: (m) => {
+                logger.warn(m);
+              },
+              error: (m) => {
+                logger.error(m);
+              },
+            }),
+          });
+  }
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.running;
+    if (this.producer !== null) {
+      await this.producer.then((p) => p.disconnect()).catch(() => undefined);
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.running = this.pass()
+        .catch((error: unknown) => {
+          this.logger.warn(`comment events not relayed yet: ${String(error)}`);
+          return false;
+        })
+        .then((busy) => {
+          this.schedule(busy ? 0 : IDLE_MS);
+        });
+    }, delayMs);
+  }
+
+  /** One pass over both sinks; whether a full batch was handled (more may be waiting). */
+  async pass(): Promise<boolean> {
+    const busy = await this.events.exclusively(async (tx) => {
+      const [kafka, webhooks] = [await this.toKafka(tx), await this.toWebhooks(tx)];
+      return kafka >= BATCH || webhooks >= BATCH;
+    });
+    if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
+      this.lastPurge = Date.now();
+      const purged = await this.events.purge(KEEP_MS);
+      if (purged > 0) this.logger.log(`purged ${purged} comment event(s) older than 7 days`);
+    }
+    return busy === true;
+  }
+
+  private async toKafka(tx: EntityManager): Promise<number> {
+    if (this.kafka === null) return this.events.passOver(tx, 'kafka');
+    if (Date.now() < this.kafkaRetryAt) return 0;
+    const pending = await this.events.pending(tx, 'kafka', BATCH);
+    if (pending.length === 0) return 0;
+    try {
+      const producer = await this.connectedProducer();
+      await producer.send({
+        topic: this.config.commentEvents.kafkaTopic,
+        acks: -1,
+        messages: pending.map((event) => ({
+          key: event.articlePlatformId,
+          value: JSON.stringify(commentEventMessage(event)),
+          headers: { type: event.type },
+        })),
+      });
+    } catch (error) {
+      this.kafkaFailures += 1;
+      const wait = Math.min(KAFKA_BACKOFF_MAX_MS, 1000 * 2 ** (this.kafkaFailures - 1));
+      this.kafkaRetryAt = Date.now() + wait;
+      this.logger.warn(
+        `${pending.length} comment event(s) not sent to Kafka (${String(error)}); retrying in ${wait} ms`,
+      );
+      return 0;
+    }
+    this.kafkaFailures = 0;
+    await this.events.markDone(
+      tx,
+      'kafka',
+      pending.map((e) => e.seq),
+    );
+    return pending.length;
+  }
+
+  private async toWebhooks(tx: EntityManager): Promise<number> {
+    const urls = this.config.commentEvents.webhookUrls.map((u) => u.href);
+    if (urls.length === 0) return this.events.passOver(tx, 'webhooks');
+    const pending = await this.events.pending(tx, 'webhooks', BATCH);
+    if (pending.length === 0) return 0;
+    const seqs = pending.map((e) => e.seq);
+    await this.events.addWebhookDeliveries(tx, seqs, urls);
+    // Queued before the rows are marked: a crash in between queues them again, and the job ids
+    // make that a no-op while the first jobs are kept.
+    const data: JobMap['comment.webhook'][] = seqs.flatMap((seq) =>
+      urls.map((url) => ({ seq, url })),
+    );
+    await this.webhooks.addBulk(
+      data.map((d) => ({
+        name: 'comment.webhook',
+        data: d,
+        opts: {
+          jobId: `webhook-${d.seq}-${urlKey(d.url)}`,
+          attempts: WEBHOOK_ATTEMPTS,
+          backoff: {
+            type: 'exponential',
+            delay: Math.max(
+              1,
+              Math.round(WEBHOOK_FIRST_DELAY_MS * this.config.delivery.retryScale),
+            ),
+          },
+          removeOnComplete: { age: 86_400, count: 10_000 },
+          removeOnFail: { age: 7 * 86_400, count: 10_000 },
+        },
+      })),
+    );
+    await this.events.markDone(tx, 'webhooks', seqs);
+    return pending.length;
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    if (this.producer === null) {
+      const kafka = this.kafka;
+      if (kafka === null) throw new Error('Kafka is not configured');
+      const producer = kafka.producer({
+        allowAutoTopicCreation: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      this.producer = producer.connect().then(
+        () => producer,
+        (error: unknown) => {
+          this.producer = null;
+          throw error;
+        },
+      );
+    }
+    return this.producer;
+  }
+}
+
+function urlKey(url: string): string {
+  return createHash('sha256').update(url).digest('hex').slice(0, 16);
+}
