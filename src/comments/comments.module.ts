@@ -8,6 +8,7 @@ import { CommentIntake } from './comment-intake.js';
 import { CommentEventRelay } from './events/comment-event-relay.js';
 import { CommentEventsRepository } from './events/comment-events.repository.js';
 import { WebhookProcessor } from './events/webhook.processor.js';
+import { WebhooksController } from './events/webhooks.controller.js';
 import { CommentRepository } from './comment.repository.js';
 import { ModerationRepository } from './moderation.repository.js';
 import { CommentsController } from './comments.controller.js';
@@ -39,6 +40,7 @@ export class CommentsModule {
             ReportsController,
             ModerationController,
             ReplyBackController,
+            WebhooksController,
           ]
         : [],
       providers: [

@@ -12,6 +12,16 @@ interface EventRow {
   platform_id: string;
 }
 
+/** A webhook delivery that failed for good. */
+export interface FailedWebhook {
+  readonly seq: string;
+  readonly url: string;
+  readonly attempts: number;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+  readonly updatedAt: string;
+}
+
 /** The sinks an event is relayed to, each with its own "done" column. */
 export type CommentEventSink = 'kafka' | 'webhooks';
 
@@ -124,16 +134,7 @@ export class CommentEventsRepository {
   }
 
   /** Webhook deliveries that failed for good, newest first (for the admin API). */
-  async failedWebhooks(limit: number): Promise<
-    {
-      seq: string;
-      url: string;
-      attempts: number;
-      lastStatus: number | null;
-      lastError: string | null;
-      updatedAt: string;
-    }[]
-  > {
+  async failedWebhooks(limit: number): Promise<FailedWebhook[]> {
     const rows = await this.db.query<
       {
         event_seq: string;
