@@ -134,6 +134,11 @@ export class CommentIntake {
     }
   }
 
+  /** Whether a remote actor, or its domain, is blocked. */
+  isBlocked(actorId: string): Promise<boolean> {
+    return this.moderation.isBlocked(actorId);
+  }
+
   /** Whether a remote actor has comments here. */
   isKnownAuthor(actorId: string): Promise<boolean> {
     return this.comments.hasAuthor(actorId);

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { CommentStatus } from './comment.js';
 import type { ModerationMode } from './comment.entity.js';
-import { blockKey, DEFAULT_POLICY, type ModerationPolicy } from './moderation.js';
+import { blockKey, isBlockedBy, DEFAULT_POLICY, type ModerationPolicy } from './moderation.js';
 
 /** A block as the API shows it. */
 export interface ModerationBlock {
@@ -52,17 +52,13 @@ export class ModerationRepository {
 
   /** Whether an actor, or its domain, is blocked (a cached view, at most 5 s old). */
   async isBlocked(actorId: string): Promise<boolean> {
-    const keys = await this.blockKeys();
-    let host: string;
-    try {
-      host = new URL(actorId).hostname;
-    } catch {
-      return false;
-    }
-    return keys.has(blockKey('actor', actorId)) || keys.has(blockKey('domain', host));
+    return isBlockedBy(await this.blockKeys(), actorId);
   }
 
-  /** Blocks a domain or an actor, and hides its comments; returns how many were hidden. */
+  /**
+   * Blocks a domain (and its subdomains) or an actor: hides its comments and drops its follows
+   * of our actors; returns how many comments were hidden.
+   */
   async block(kind: 'domain' | 'actor', value: string, reason: string | null): Promise<number> {
     const key = blockKey(kind, value);
     const hidden = await this.db.transaction(async (tx) => {
@@ -74,9 +70,16 @@ export class ModerationRepository {
       const [, count] = await tx.query<[unknown, number]>(
         `UPDATE comments SET status = 'rejected', updated_at = now()
           WHERE status IN ('approved', 'pending')
-            AND (CASE WHEN $1 = 'domain'
-                      THEN split_part(author_host, ':', 1) = lower($2)
+            AND (CASE WHEN $1 = 'domain' THEN ${inDomain("split_part(author_host, ':', 1)")}
                       ELSE author_actor_id = $2 END)`,
+        [kind, value],
+      );
+      // Nothing is delivered to them any more either.
+      await tx.query(
+        `DELETE FROM followers
+          WHERE CASE WHEN $1 = 'domain'
+                     THEN ${inDomain("lower(substring(follower_uri from '^[a-zA-Z]+://([^/:?#]+)'))")}
+                     ELSE follower_uri = $2 END`,
         [kind, value],
       );
       return count;
@@ -141,4 +144,9 @@ export class ModerationRepository {
     }
     return this.#blocks.keys;
   }
+}
+
+/** SQL: the host expression `host` is domain `$2` or one of its subdomains. */
+function inDomain(host: string): string {
+  return `(${host} = lower($2) OR right(${host}, length($2) + 1) = '.' || lower($2))`;
 }

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_POLICY, initialStatus, matchedKeyword } from './moderation.js';
+import {
+  blockKey,
+  DEFAULT_POLICY,
+  initialStatus,
+  isBlockedBy,
+  matchedKeyword,
+} from './moderation.js';
 
 describe('moderation', () => {
   it('approves by default and holds by policy', () => {
@@ -27,5 +33,19 @@ describe('moderation', () => {
     assert.equal(matchedKeyword(['casino'], 'casinos are fine'), null, 'whole words only');
     assert.equal(matchedKeyword([''], 'anything'), null);
     assert.equal(initialStatus(policy, 'a fine reply', false).status, 'approved');
+  });
+
+  it('a domain block covers the domain and its subdomains, not look-alikes', () => {
+    const keys = new Set([
+      blockKey('domain', 'Spam.Example'),
+      blockKey('actor', 'https://a.example/u/x'),
+    ]);
+    assert.ok(isBlockedBy(keys, 'https://spam.example/users/1'));
+    assert.ok(isBlockedBy(keys, 'https://eu.spam.example:8443/users/1'));
+    assert.ok(isBlockedBy(keys, 'https://a.example/u/x'));
+    assert.ok(!isBlockedBy(keys, 'https://a.example/u/y'));
+    assert.ok(!isBlockedBy(keys, 'https://notspam.example/users/1'));
+    assert.ok(!isBlockedBy(keys, 'https://spam.example.org/users/1'));
+    assert.ok(!isBlockedBy(keys, 'not a url'));
   });
 });

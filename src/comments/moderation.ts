@@ -47,3 +47,19 @@ export function matchedKeyword(keywords: readonly string[], text: string): strin
 export function blockKey(kind: 'domain' | 'actor', value: string): string {
   return kind === 'domain' ? `domain:${value.toLowerCase()}` : `actor:${value}`;
 }
+
+/**
+ * Whether `actorId` is blocked by one of `keys` (see {@link blockKey}): the actor itself, or its
+ * host or any parent domain of it — a domain block covers subdomains, as on Mastodon.
+ */
+export function isBlockedBy(keys: ReadonlySet<string>, actorId: string): boolean {
+  if (keys.has(blockKey('actor', actorId))) return true;
+  let host: string;
+  try {
+    host = new URL(actorId).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  const labels = host.split('.');
+  return labels.some((_, i) => keys.has(blockKey('domain', labels.slice(i).join('.'))));
+}

@@ -454,7 +454,12 @@ void describe('fediverse replies become comments', () => {
         404,
       );
 
-      // Blocking Dave hides what he wrote and refuses what he sends next.
+      // Dave follows the author before the block.
+      const ada = (await dave.webfinger(`ada@${bridge.host}`, bridge.origin)).self;
+      const follow = await dave.follow(ada);
+      await dave.waitForActivity('Accept', String(follow.id));
+
+      // Blocking Dave hides what he wrote, drops his follow and refuses what he sends next.
       assert.equal(
         (await write('PUT', '/api/v1/blocks', { kind: 'actor', value: dave.actorUrl })).status,
         403,
@@ -472,6 +477,20 @@ void describe('fediverse replies become comments', () => {
       await dave.signedPost(inbox(), after.create);
       await delay(700);
       assert.equal(await find(String(after.note.id), 'admin'), undefined, 'refused');
+      const followers = () =>
+        bridge.sql('SELECT 1 FROM followers WHERE follower_uri = $1', [dave.actorUrl]);
+      assert.equal((await followers()).length, 0, 'the follow is dropped');
+      const again = await dave.follow(ada);
+      await delay(700);
+      assert.equal(
+        dave.received.some(
+          (d) =>
+            d.activity?.type === 'Accept' && JSON.stringify(d.activity).includes(String(again.id)),
+        ),
+        false,
+        'a Follow from a blocked actor is not accepted',
+      );
+      assert.equal((await followers()).length, 0);
       const list = await write('GET', '/api/v1/blocks', undefined, 'admin');
       assert.deepEqual(
         ((await list.json()) as { blocks: { kind: string; value: string }[] }).blocks.map(

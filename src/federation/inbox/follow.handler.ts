@@ -6,7 +6,8 @@ import { type InboxDeps, localActor } from './inbox-deps.js';
 
 /**
  * Follow → the follower is stored (once; a repeated Follow refreshes it) and the followed actor
- * sends Accept. Accept embeds the Follow, so the follower's server matches it by id.
+ * sends Accept. Accept embeds the Follow, so the follower's server matches it by id. A Follow from
+ * a blocked actor or domain is left unanswered and not stored.
  */
 export class FollowHandler {
   constructor(private readonly deps: InboxDeps) {}
@@ -15,6 +16,12 @@ export class FollowHandler {
     const target = await localActor(ctx, this.deps, follow.objectId);
     if (target === null || follow.actorId === null) {
       this.deps.log(`Follow ${follow.id?.href ?? '(no id)'} ignored: not for one of our actors`);
+      return;
+    }
+    if (await this.deps.comments?.isBlocked(follow.actorId.href)) {
+      this.deps.log(
+        `Follow from ${follow.actorId.href} refused: the actor or its domain is blocked`,
+      );
       return;
     }
     const follower = await follow.getActor(ctx);
