@@ -42,16 +42,26 @@ export class CommentEvents1795329085660 implements MigrationInterface {
         IF TG_OP = 'INSERT' THEN
           kind := 'comment.created';
         ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
-          kind := CASE
-            WHEN NEW.status = 'approved' THEN 'comment.approved'
-            WHEN NEW.status IN ('removed', 'rejected') THEN 'comment.deleted'
-            ELSE 'comment.updated'
-          END;
+          IF NEW.status = 'approved' THEN
+            kind := 'comment.approved';
+          ELSIF NEW.status IN ('removed', 'rejected') THEN
+            -- Leaving the shown set once is one deletion; rejected then removed is not two.
+            IF OLD.status IN ('removed', 'rejected') THEN
+              RETURN NULL;
+            END IF;
+            kind := 'comment.deleted';
+          ELSE
+            kind := 'comment.updated';
+          END IF;
         ELSIF (NEW.content_html, NEW.summary, NEW.sensitive, NEW.attachments, NEW.language,
                NEW.edited_at)
               IS DISTINCT FROM
               (OLD.content_html, OLD.summary, OLD.sensitive, OLD.attachments, OLD.language,
                OLD.edited_at) THEN
+          -- Edits of a removed or rejected comment are kept, but are no news to the platform.
+          IF NEW.status IN ('removed', 'rejected') THEN
+            RETURN NULL;
+          END IF;
           kind := 'comment.updated';
         ELSE
           RETURN NULL;

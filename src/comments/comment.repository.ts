@@ -124,11 +124,8 @@ export class CommentRepository {
     const created = rows[0];
     if (created !== undefined) return { id: created.id, created: true };
     if (local !== undefined && local.platformId !== null) {
-      const same = await this.db.query<{ id: string }[]>(
-        'SELECT id FROM comments WHERE platform_id = $1',
-        [local.platformId],
-      );
-      if (same[0] !== undefined) return { id: same[0].id, created: false };
+      const same = await this.findByPlatformId(local.platformId);
+      if (same !== null) return { id: same.id, created: false };
     }
     const known = await this.placeOf(c.apId);
     if (known === null) throw new Error(`comment ${c.apId} neither inserted nor found`);
@@ -389,8 +386,22 @@ export class CommentRepository {
   }
 
   /** A comment by its id, with what an answer written on the platform carries. */
-  async findById(id: string): Promise<StoredComment | null> {
-    const rows = await this.db.query<CommentRow[]>('SELECT * FROM comments WHERE id = $1', [id]);
+  findById(id: string): Promise<StoredComment | null> {
+    return this.findOne('id', id);
+  }
+
+  /** An answer written on the platform, by the platform's id of it. */
+  findByPlatformId(platformId: string): Promise<StoredComment | null> {
+    return this.findOne('platform_id', platformId);
+  }
+
+  private async findOne(
+    column: 'id' | 'platform_id',
+    value: string,
+  ): Promise<StoredComment | null> {
+    const rows = await this.db.query<CommentRow[]>(`SELECT * FROM comments WHERE ${column} = $1`, [
+      value,
+    ]);
     const row = rows[0];
     return row === undefined
       ? null

@@ -10,10 +10,20 @@ import type { RuntimeConfig } from '../config/runtime.js';
 import { PUBLISH_JOB_OPTIONS, QueueName } from '../queue/jobs.js';
 import { commentPlainText, sanitizeCommentHtml } from './comment-html.js';
 import type { CommentAuthor } from './comment.js';
-import { CommentRepository, type StoredComment } from './comment.repository.js';
+import { CommentRepository, SHOWN_VISIBILITIES, type StoredComment } from './comment.repository.js';
 
 /** Longest answer accepted, in characters of HTML. */
 export const MAX_ANSWER_CHARS = 20_000;
+/** Longest platform id (of an author or an answer). */
+const MAX_ID = 255;
+/** A platform id: printable, no control or format characters. */
+const PLATFORM_ID = /^[^\p{C}]+$/u;
+
+/** One problem with an answer's fields, located by a JSON pointer. */
+export interface AnswerProblem {
+  readonly pointer: string;
+  readonly message: string;
+}
 
 /** An answer to a fediverse comment, written on the platform by one of its authors. */
 export interface AnswerRequest {
@@ -23,6 +33,54 @@ export interface AnswerRequest {
   readonly contentHtml: string;
   /** The platform's id of the answer: a repeated request or event with it stores nothing new. */
   readonly platformId: string | null;
+}
+
+/**
+ * Checks the fields of an answer (`authorId`, `contentHtml`, optional `replyId`) of an HTTP body
+ * or an event's `reply`, `at` being their JSON pointer prefix.
+ */
+export function checkAnswer(
+  value: unknown,
+  at: string,
+):
+  | { ok: true; fields: Omit<AnswerRequest, 'commentId'> }
+  | { ok: false; problems: AnswerProblem[] } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, problems: [{ pointer: at, message: 'must be a JSON object' }] };
+  }
+  const { authorId, contentHtml, replyId } = value as Record<string, unknown>;
+  const problems: AnswerProblem[] = [];
+  const isId = (v: unknown): v is string =>
+    typeof v === 'string' && v.length <= MAX_ID && PLATFORM_ID.test(v);
+  if (!isId(authorId)) {
+    problems.push({
+      pointer: `${at}/authorId`,
+      message: `must be a platform id: 1 to ${MAX_ID} printable characters`,
+    });
+  }
+  if (typeof contentHtml !== 'string' || contentHtml.trim() === '') {
+    problems.push({ pointer: `${at}/contentHtml`, message: 'must be a non-empty string' });
+  } else if (contentHtml.length > MAX_ANSWER_CHARS) {
+    problems.push({
+      pointer: `${at}/contentHtml`,
+      message: `must be at most ${MAX_ANSWER_CHARS} characters`,
+    });
+  }
+  if (replyId !== undefined && !isId(replyId)) {
+    problems.push({
+      pointer: `${at}/replyId`,
+      message: `must be a platform id: 1 to ${MAX_ID} printable characters`,
+    });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    fields: {
+      authorId: authorId as string,
+      contentHtml: contentHtml as string,
+      platformId: (replyId as string | undefined) ?? null,
+    },
+  };
 }
 
 /** Why an answer was refused; `status` is what the HTTP API answers. */
@@ -59,14 +117,31 @@ export class ReplyBack {
     @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
   ) {}
 
-  /** Stores the answer and queues its sending; `created` is false for a repeat. */
+  /**
+   * Stores the answer and queues its sending; `created` is false for a repeat (same platform id
+   * under the same comment), which is answered with the answer stored first.
+   */
   async answer(request: AnswerRequest): Promise<{ comment: StoredComment; created: boolean }> {
+    const known = await this.repeatOf(request);
+    if (known !== null) return { comment: known, created: false };
     const parent = await this.comments.findById(request.commentId);
     if (parent === null) {
       throw new AnswerRefused(404, 'comment_not_found', `no comment ${request.commentId}`);
     }
-    if (parent.status === 'removed' || parent.status === 'rejected') {
-      throw new AnswerRefused(409, 'comment_not_shown', `comment ${parent.id} is ${parent.status}`);
+    // Only what the platform shows may be answered: an answer is public, and shown.
+    if (parent.status !== 'approved') {
+      throw new AnswerRefused(
+        409,
+        'comment_not_approved',
+        `comment ${parent.id} is ${parent.status}`,
+      );
+    }
+    if (!SHOWN_VISIBILITIES.includes(parent.visibility)) {
+      throw new AnswerRefused(
+        409,
+        'comment_not_public',
+        `comment ${parent.id} is ${parent.visibility}-only; a public answer would expose it`,
+      );
     }
     const article = await this.articles.findById(parent.articleId);
     if (article === null || article.deletedAt !== null) {
@@ -87,7 +162,7 @@ export class ReplyBack {
     const id = randomUUID();
     const html = withMention(body, parent.author);
     const authorUri = actorUrl(this.config.publicUrl, author.id).href;
-    const author_: CommentAuthor = {
+    const writer: CommentAuthor = {
       actorId: authorUri,
       handle: `@${author.handle}@${this.config.publicUrl.host}`,
       name: author.name,
@@ -102,7 +177,7 @@ export class ReplyBack {
         articleId: parent.articleId,
         parentId: parent.id,
         depth: parent.depth + 1,
-        author: author_,
+        author: writer,
         contentHtml: html,
         contentText: commentPlainText(html),
         language: null,
@@ -116,26 +191,42 @@ export class ReplyBack {
       'approved',
       { id, localAuthorId: author.id, platformId: request.platformId },
     );
+    if (!stored.created) {
+      // Another request with the same platform id got there first.
+      const repeat = await this.repeatOf(request);
+      if (repeat !== null) return { comment: repeat, created: false };
+    }
     const comment = await this.comments.findById(stored.id);
     if (comment === null) throw new Error(`answer ${stored.id} vanished`);
-    if (comment.localAuthorId === null || comment.parentId !== parent.id) {
-      throw new AnswerRefused(
-        409,
-        'platform_id_taken',
-        `platform id ${request.platformId ?? ''} names another comment`,
+    try {
+      await this.publishQueue.add(
+        'comment.reply',
+        { commentId: comment.id },
+        { ...PUBLISH_JOB_OPTIONS, jobId: `comment-reply-${comment.id}` },
+      );
+    } catch (error) {
+      // Stored is what counts: the reconcile sweep sends answers whose job never ran.
+      this.logger.warn(
+        `answer ${comment.id} not queued yet (${String(error)}); reconcile sends it`,
       );
     }
-    // Queued for a repeat too (a no-op while the first job is kept): sending is idempotent, so
-    // this makes up for a first job that was lost.
-    await this.publishQueue.add(
-      'comment.reply',
-      { commentId: comment.id },
-      { ...PUBLISH_JOB_OPTIONS, jobId: `comment-reply-${comment.id}` },
-    );
-    if (stored.created) {
-      this.logger.log(`answer ${comment.id} by ${author_.handle} to comment ${parent.id} queued`);
+    this.logger.log(`answer ${comment.id} by ${writer.handle} to comment ${parent.id} stored`);
+    return { comment, created: true };
+  }
+
+  /** The answer stored before with the request's platform id; 409 if it answers another comment. */
+  private async repeatOf(request: AnswerRequest): Promise<StoredComment | null> {
+    if (request.platformId === null) return null;
+    const known = await this.comments.findByPlatformId(request.platformId);
+    if (known === null) return null;
+    if (known.parentId !== request.commentId) {
+      throw new AnswerRefused(
+        409,
+        'reply_id_taken',
+        `replyId ${request.platformId} already answers another comment`,
+      );
     }
-    return { comment, created: stored.created };
+    return known;
   }
 }
 

@@ -110,6 +110,20 @@ export class IngestRepository {
     return { duplicate: row?.duplicate ?? false, refused: row?.refused ?? false };
   }
 
+  /**
+   * Appends the line of an event that took effect elsewhere (a `comment.reply`); false when its
+   * event id has a final line already (then nothing is written).
+   */
+  async logEffect(line: LogLine): Promise<boolean> {
+    try {
+      await this.insertLog(this.db.manager, line);
+      return true;
+    } catch (error) {
+      if (violatedUniqueConstraint(error) === EFFECT_KEY) return false;
+      throw error;
+    }
+  }
+
   /** Appends a line that changes nothing else (duplicates, rejections). */
   async log(line: LogLine): Promise<void> {
     await this.insertLog(this.db.manager, line);

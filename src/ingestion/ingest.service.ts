@@ -121,11 +121,23 @@ export class IngestService implements EventSink {
       });
     }
     const { eventId, request } = parsed;
+    const duplicate = async (): Promise<IngestOutcome> => {
+      await this.store.log({ ...line, eventId, articlePlatformId: null, outcome: 'duplicate' });
+      return this.done(source, { eventId, outcome: 'duplicate' });
+    };
+    // An event id takes effect once, whatever its type (the answer's platform id is the second
+    // guard: a crash before the log line leaves the answer, which the repeat finds).
+    if ((await this.store.precheck(eventId, '', null)).duplicate) return duplicate();
     try {
       const { created } = await this.replyBack.answer(request);
-      const outcome = created ? 'applied' : 'duplicate';
-      await this.store.log({ ...line, eventId, articlePlatformId: null, outcome });
-      return this.done(source, { eventId, outcome });
+      if (!created) return await duplicate();
+      const logged = await this.store.logEffect({
+        ...line,
+        eventId,
+        articlePlatformId: null,
+        outcome: 'applied',
+      });
+      return logged ? this.done(source, { eventId, outcome: 'applied' }) : await duplicate();
     } catch (error) {
       if (!(error instanceof AnswerRefused)) throw error;
       await this.store.log({

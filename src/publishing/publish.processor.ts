@@ -47,7 +47,8 @@ export class PublishProcessor extends AppWorkerHost {
     if (job.name === 'actor.update') {
       result = await this.actorUpdates.send((job.data as JobMap['actor.update']).actorId);
     } else if (job.name === 'comment.reply') {
-      result = await this.replies.publish((job.data as JobMap['comment.reply']).commentId);
+      const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      result = await this.replies.publish((job.data as JobMap['comment.reply']).commentId, lastTry);
     } else {
       result = await this.publisher.publish((job.data as JobMap['article.publish']).articleId);
     }
@@ -55,7 +56,7 @@ export class PublishProcessor extends AppWorkerHost {
     return result;
   }
 
-  /** Publishes stories that fell behind (see {@link Publisher.behind}). */
+  /** Publishes stories, and sends answers, that fell behind (see the `behind` methods). */
   private async reconcile(): Promise<{ reconciled: number }> {
     const ids = await this.publisher.behind(RECONCILE_BATCH);
     for (const id of ids) {
@@ -63,7 +64,17 @@ export class PublishProcessor extends AppWorkerHost {
       await this.queueDeliveries(result.activityIds);
     }
     if (ids.length > 0) this.logger.warn(`reconciled ${ids.length} story(ies) left behind`);
-    return { reconciled: ids.length };
+    const answers = await this.replies.behind(RECONCILE_BATCH);
+    for (const id of answers) {
+      // The job had its tries: a commenter that still cannot be looked up is left out.
+      const result = await this.replies.publish(id, true).catch((error: unknown) => {
+        this.logger.warn(`answer ${id} not reconciled: ${String(error)}`);
+        return { activityIds: [] };
+      });
+      await this.queueDeliveries(result.activityIds);
+    }
+    if (answers.length > 0) this.logger.warn(`sent ${answers.length} answer(s) left behind`);
+    return { reconciled: ids.length + answers.length };
   }
 
   private async queueDeliveries(activityIds: readonly string[]): Promise<void> {

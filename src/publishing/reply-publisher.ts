@@ -3,8 +3,9 @@ import type { Federation } from '@fedify/fedify';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { actorUrl } from '../actors/actor-urls.js';
+import { ArticleRepository } from '../articles/article.repository.js';
 import { CommentRepository } from '../comments/comment.repository.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { RuntimeConfig } from '../config/runtime.js';
@@ -29,23 +30,45 @@ export class ReplyPublisher {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly comments: CommentRepository,
+    private readonly articles: ArticleRepository,
     private readonly followers: FollowerRepository,
     private readonly deliveries: DeliveryRepository,
     private readonly moduleRef: ModuleRef,
     @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
   ) {}
 
-  /** Stores the Create and its deliveries; returns the activity ids to queue (none if sent). */
-  async publish(commentId: string): Promise<{ activityIds: string[] }> {
+  /**
+   * Stores the Create and its deliveries; returns the activity ids to queue (none if sent, or if
+   * the answer was removed or its story deleted meanwhile). When the commenter cannot be looked
+   * up, this throws (the job is retried) unless `lastTry`: then the author's followers get it.
+   */
+  async publish(commentId: string, lastTry = false): Promise<{ activityIds: string[] }> {
     const answer = await this.comments.findById(commentId);
     if (answer === null || answer.localAuthorId === null || answer.parentId === null) {
       this.logger.warn(`comment.reply ${commentId}: not an answer written on the platform`);
       return { activityIds: [] };
     }
+    if (await this.sent(answer.id)) return { activityIds: [] };
+    const article = await this.articles.findById(answer.articleId);
+    if (answer.status !== 'approved' || article === null || article.deletedAt !== null) {
+      this.logger.log(`answer ${answer.id} not sent: it is ${answer.status} or its story is gone`);
+      return { activityIds: [] };
+    }
     const authorId = answer.localAuthorId;
     const parent = await this.comments.findById(answer.parentId);
     if (parent === null) return { activityIds: [] };
-    const commenterInbox = await this.inboxOf(parent.author.actorId, authorId);
+    let commenterInbox: string | null = null;
+    // An answer to an answer written here has no remote commenter to reach.
+    if (parent.localAuthorId === null) {
+      try {
+        commenterInbox = await this.inboxOf(parent.author.actorId, authorId);
+      } catch (error) {
+        if (!lastTry) throw error;
+        this.logger.warn(
+          `answer ${answer.id}: ${String(error)}; sent to the author's followers only`,
+        );
+      }
+    }
     const publicUrl = this.config.publicUrl;
     const note = renderAnswer({
       answer,
@@ -60,10 +83,7 @@ export class ReplyPublisher {
       await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
         `reply:${answer.id}`,
       ]);
-      const sent = await tx.query<unknown[]>('SELECT 1 FROM outbound_activities WHERE id = $1', [
-        answer.id,
-      ]);
-      if (sent.length > 0) return { activityIds: [] };
+      if (await this.sent(answer.id, tx)) return { activityIds: [] };
       const inboxes = new Set(await this.followers.inboxes([authorId]));
       if (commenterInbox !== null) inboxes.add(commenterInbox);
       await this.deliveries.insertActivity(tx, {
@@ -81,6 +101,32 @@ export class ReplyPublisher {
       );
       return { activityIds: [answer.id] };
     });
+  }
+
+  /**
+   * Answers written on the platform that were never sent — their job failed for good or was lost
+   * — stored more than `graceMs` ago and less than two days ago, oldest first.
+   */
+  async behind(limit: number, graceMs = 120_000): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }[]>(
+      `SELECT c.id FROM comments c
+        WHERE c.local_author_id IS NOT NULL AND c.status = 'approved'
+          AND c.created_at < now() - make_interval(secs => $2)
+          AND c.created_at > now() - interval '2 days'
+          AND NOT EXISTS (SELECT 1 FROM outbound_activities o WHERE o.id = c.id)
+        ORDER BY c.created_at
+        LIMIT $1`,
+      [limit, graceMs / 1000],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Whether the answer's Create is stored (its id is the answer's). */
+  private async sent(answerId: string, tx: EntityManager = this.db.manager): Promise<boolean> {
+    const rows = await tx.query<unknown[]>('SELECT 1 FROM outbound_activities WHERE id = $1', [
+      answerId,
+    ]);
+    return rows.length > 0;
   }
 
   /**

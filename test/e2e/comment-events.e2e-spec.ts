@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -143,12 +144,29 @@ void describe('comment events and reply-back, end to end', () => {
   });
 
   const inbox = () => `${bridge.origin}/inbox`;
-  const reply = async (content: string, inReplyTo = articleUri) => {
-    const { note, create } = alice.createNote({ content, inReplyTo });
-    const res = await alice.signedPost(inbox(), create);
+  const post = async (
+    content: string,
+    options: { inReplyTo?: string; visibility?: 'public' | 'followers' } = {},
+  ) => {
+    const made = alice.createNote({
+      content,
+      inReplyTo: options.inReplyTo ?? articleUri,
+      ...options,
+    });
+    const res = await alice.signedPost(inbox(), made.create);
     assert.equal(res.status, 202, await res.text());
-    return String(note.id);
+    return made.note;
   };
+  const reply = async (content: string) => String((await post(content)).id);
+  const answer = (commentId: string, body: Record<string, unknown>) =>
+    bridge.api('POST', `/api/v1/comments/${commentId}/replies`, body, ['comments:write']);
+  /** Creates alice received whose Note answers `apId`. */
+  const createsAnswering = (apId: string) =>
+    alice.received.filter(
+      (d) =>
+        d.activity?.type === 'Create' &&
+        (d.activity.object as { inReplyTo?: string }).inReplyTo === apId,
+    );
   const hook = async (type: string, apId: string) => {
     await waitFor(() => receiver.find(type, apId) !== undefined, 5000, `webhook ${type}`);
     const found = receiver.find(type, apId);
@@ -189,16 +207,24 @@ void describe('comment events and reply-back, end to end', () => {
     assert.deepEqual(onKafka.event, event);
   });
 
-  it('held, approved, edited and deleted comments each send their event', async () => {
+  it('held, approved, edited and deleted comments each send their event; held ones are not answered', async () => {
     const policy = await bridge.api('PUT', '/api/v1/publications/pub-1/moderation', {
       mode: 'hold_all',
       keywords: [],
     });
     assert.equal(policy.status, 200, await policy.text());
     try {
-      const apId = await reply('<p>Please hold me</p>');
+      const note = await post('<p>Please hold me</p>');
+      const apId = String(note.id);
       const created = await hook('comment.created', apId);
       assert.equal(created.event.comment.status, 'pending');
+      // A held comment cannot be answered yet.
+      const early = await answer(created.event.comment.id, {
+        authorId: 'u-ada',
+        contentHtml: '<p>Hi</p>',
+      });
+      assert.equal(early.status, 409);
+      assert.match(await early.text(), /comment_not_approved/);
       const approve = await bridge.api(
         'POST',
         `/api/v1/comments/${created.event.comment.id}/approve`,
@@ -209,6 +235,20 @@ void describe('comment events and reply-back, end to end', () => {
       const approved = await hook('comment.approved', apId);
       assert.equal(approved.event.comment.status, 'approved');
       assert.ok(BigInt(approved.event.id) > BigInt(created.event.id), 'ids increase');
+
+      const updated = new Date(Date.now() + 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const edit = {
+        '@context': 'https://www.w3.org/ns/activitystreams',
+        id: `${apId}#updates/1`,
+        type: 'Update',
+        actor: alice.actorUrl,
+        to: note.to,
+        cc: note.cc,
+        object: { ...note, content: '<p>Please hold me, edited</p>', updated },
+      };
+      assert.equal((await alice.signedPost(inbox(), edit)).status, 202);
+      const edited = await hook('comment.updated', apId);
+      assert.equal(edited.event.comment.contentText, 'Please hold me, edited');
 
       const del = {
         '@context': 'https://www.w3.org/ns/activitystreams',
@@ -248,17 +288,16 @@ void describe('comment events and reply-back, end to end', () => {
   it('the author answers through the API: the commenter’s server receives a signed Create(Note)', async () => {
     const apId = await reply('<p>Who are you, anyway?</p>');
     const { event } = await hook('comment.created', apId);
-    const res = await bridge.api(
-      'POST',
-      `/api/v1/comments/${event.comment.id}/replies`,
-      { authorId: 'u-ada', contentHtml: '<p>The author, <b>hello</b>! <script>x()</script></p>' },
-      ['comments:write'],
-    );
+    const res = await answer(event.comment.id, {
+      authorId: 'u-ada',
+      contentHtml: '<p>The author, <b>hello</b>! <script>x()</script></p>',
+      replyId: 'api-answer-1',
+    });
     const text = await res.text();
     assert.equal(res.status, 201, text);
-    const answer = (JSON.parse(text) as { comment: { id: string; apId: string; parentId: string } })
+    const mine = (JSON.parse(text) as { comment: { id: string; apId: string; parentId: string } })
       .comment;
-    assert.equal(answer.parentId, event.comment.id);
+    assert.equal(mine.parentId, event.comment.id);
 
     const delivery = await alice.waitForActivity(
       'Create',
@@ -269,7 +308,7 @@ void describe('comment events and reply-back, end to end', () => {
     assert.match(delivery.verdict.owner ?? '', /\/actors\//);
     const note = delivery.activity.object as Record<string, unknown>;
     assert.equal(note.type, 'Note');
-    assert.equal(note.id, answer.apId);
+    assert.equal(note.id, mine.apId);
     assert.equal(delivery.activity.actor, note.attributedTo);
     assert.deepEqual(note.tag, [
       { type: 'Mention', href: alice.actorUrl, name: `@alice@${alice.domain}` },
@@ -282,11 +321,35 @@ void describe('comment events and reply-back, end to end', () => {
     assert.doesNotMatch(String(note.content), /script/);
 
     // The Note is served at its id, and the answer is a comment (and an event) too.
-    const served = await alice.signedGet(answer.apId);
+    const served = await alice.signedGet(mine.apId);
     assert.equal(served.status, 200);
-    assert.equal(((await served.json()) as { id: string }).id, answer.apId);
-    const created = await hook('comment.created', answer.apId);
+    assert.equal(((await served.json()) as { id: string }).id, mine.apId);
+    const created = await hook('comment.created', mine.apId);
     assert.equal(created.event.comment.parentId, event.comment.id);
+    assert.equal(created.event.comment.platformId, 'api-answer-1');
+
+    // The same replyId again: the same answer, 200, nothing sent twice.
+    const again = await answer(event.comment.id, {
+      authorId: 'u-ada',
+      contentHtml: '<p>The author, <b>hello</b>!</p>',
+      replyId: 'api-answer-1',
+    });
+    assert.equal(again.status, 200);
+    assert.equal(((await again.json()) as { comment: { id: string } }).comment.id, mine.id);
+    await delay(500);
+    assert.equal(createsAnswering(apId).length, 1);
+  });
+
+  it('a followers-only comment is not answered in public', async () => {
+    const note = await post('<p>Between us</p>', { visibility: 'followers' });
+    const stored = () =>
+      bridge.sql<{ id: string }>('SELECT id FROM comments WHERE ap_id = $1', [String(note.id)]);
+    await waitFor(async () => (await stored()).length === 1, 2000, 'the hidden comment');
+    const id = (await stored())[0]?.id;
+    assert.ok(id);
+    const res = await answer(id, { authorId: 'u-ada', contentHtml: '<p>In public?</p>' });
+    assert.equal(res.status, 409);
+    assert.match(await res.text(), /comment_not_public/);
   });
 
   it('a comment.reply Kafka event answers once, however often it is delivered', async () => {
@@ -298,7 +361,7 @@ void describe('comment events and reply-back, end to end', () => {
       type: 'comment.reply',
       occurredAt: new Date().toISOString(),
       reply: {
-        id: 'platform-reply-1',
+        replyId: 'platform-reply-1',
         commentId: event.comment.id,
         authorId: 'u-ada',
         contentHtml: '<p>Answered from Kafka</p>',
@@ -312,11 +375,27 @@ void describe('comment events and reply-back, end to end', () => {
         { key: 'evented', value },
       ],
     });
+    // Both copies are consumed: one answers, the other is a logged duplicate.
+    await waitFor(
+      async () =>
+        (
+          await bridge.sql<{ outcome: string }>(
+            'SELECT outcome FROM ingest_log WHERE event_id = $1 ORDER BY id',
+            [message.eventId],
+          )
+        )
+          .map((r) => r.outcome)
+          .join() === 'applied,duplicate',
+      10_000,
+      'both copies in the ingest log',
+    );
     await alice.waitForActivity(
       'Create',
       (a) => (a.object as { inReplyTo?: string }).inReplyTo === apId,
       { timeoutMs: 10_000 },
     );
+    await delay(500);
+    assert.equal(createsAnswering(apId).length, 1, 'one Create');
     const answers = await bridge.sql<{ id: string }>(
       `SELECT id FROM comments WHERE platform_id = 'platform-reply-1'`,
     );
@@ -331,7 +410,7 @@ void describe('comment events and reply-back, end to end', () => {
           value: JSON.stringify({
             ...message,
             eventId: randomUUID(),
-            reply: { ...message.reply, id: 'platform-reply-2', commentId: randomUUID() },
+            reply: { ...message.reply, replyId: 'platform-reply-2', commentId: randomUUID() },
           }),
         },
       ],
@@ -357,6 +436,13 @@ void describe('comment events and reply-back, end to end', () => {
     );
     assert.equal(bad.status, 400);
     assert.match(await bad.text(), /contentHtml/);
+    const control = await answer(randomUUID(), {
+      authorId: 'u-ada',
+      contentHtml: '<p>hi</p>',
+      replyId: 'bad\u0000id',
+    });
+    assert.equal(control.status, 400);
+    assert.match(await control.text(), /replyId/);
     const unknown = await bridge.api(
       'POST',
       `/api/v1/comments/${randomUUID()}/replies`,

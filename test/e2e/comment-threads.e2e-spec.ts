@@ -82,7 +82,7 @@ void describe('replies to parents the bridge does not know yet', () => {
     const paths = new Set(posts.map((p) => new URL(idOf(p)).pathname));
     return [...alice.requests, ...bob.requests].filter(
       (r) => r.method === 'GET' && paths.has(new URL(r.path, 'http://x').pathname),
-    ).length;
+    );
   };
   /** Asserts every post is stored once, under the one before it, at depth `firstDepth + i`. */
   const assertThreaded = (all: readonly CommentView[], posts: readonly Post[], firstDepth = 0) => {
@@ -111,7 +111,13 @@ void describe('replies to parents the bridge does not know yet', () => {
     const all = await comments();
     assertThreaded(all, posts);
     assert.equal(all.find((c) => c.apId === idOf(nth(posts, 0)))?.parentId, null);
-    assert.equal(fetchesOf(posts.slice(0, 4)), 4, 'each ancestor fetched once');
+    assert.equal(fetchesOf(posts.slice(0, 4)).length, 4, 'each ancestor fetched once');
+    // Signed, so servers in authorized-fetch mode answer them too.
+    for (const request of fetchesOf(posts.slice(0, 4))) {
+      const verdict = await alice.verify(request);
+      assert.ok(verdict.ok, verdict.reason);
+      assert.equal(verdict.owner, `${bridge.origin}/actors/instance`);
+    }
 
     // The other Creates arrive late, out of order: nothing changes, nothing is duplicated.
     for (const i of [2, 0, 3, 1]) {
@@ -152,14 +158,14 @@ void describe('replies to parents the bridge does not know yet', () => {
       content: '<p>too deep</p>',
       inReplyTo: idOf(nth(posts, 6)),
     });
-    const before = fetchesOf(posts);
+    const before = fetchesOf(posts).length;
     await deliver({ ...reply, peer: alice });
     await bridge.app.waitForLog(
       /^reply .* ignored: the thread needs more than 5 fetches/,
       5000,
       (l) => typeof l.msg === 'string' && l.msg.includes(String(reply.note.id)),
     );
-    assert.equal(fetchesOf(posts) - before, 5, 'five fetches, no more');
+    assert.equal(fetchesOf(posts).length - before, 5, 'five fetches, no more');
     const all = await comments();
     for (const p of [...posts.map(idOf), String(reply.note.id)]) {
       assert.equal(

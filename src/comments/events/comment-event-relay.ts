@@ -33,9 +33,10 @@ const WEBHOOK_FIRST_DELAY_MS = 5_000;
 
 /**
  * Relays comment events (rows the `comments_event` trigger writes with every change) to the
- * platform, in worker processes: in order to the Kafka topic (at least once; the event id lets a
- * consumer drop repeats), and as one `comment.webhook` job per configured URL. One process
- * relays at a time (an advisory lock); a sink that is not configured has its events passed over.
+ * platform, in worker processes: to the Kafka topic in the order of their ids (at least once; the
+ * event id lets a consumer drop repeats), and as one `comment.webhook` job per configured URL.
+ * One process relays at a time (a session advisory lock); a sink that is not configured has its
+ * events passed over.
  */
 @Injectable()
 export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -61,6 +62,7 @@ export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicat
         : new Kafka({
             clientId: config.kafka.clientId,
             brokers: [...config.kafkaBrokers],
+            connectionTimeout: 3000,
             logLevel: logLevel.WARN,
             logCreator: kafkaLogCreator({
               log: (m) => {
@@ -103,10 +105,20 @@ export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicat
     }, delayMs);
   }
 
-  /** One pass over both sinks; whether a full batch was handled (more may be waiting). */
+  /**
+   * One pass over both sinks, each on its own (a failure of one does not hold back the other);
+   * whether a full batch was handled (more may be waiting).
+   */
   async pass(): Promise<boolean> {
-    const busy = await this.events.exclusively(async (tx) => {
-      const [kafka, webhooks] = [await this.toKafka(tx), await this.toWebhooks(tx)];
+    const busy = await this.events.exclusively(async (conn) => {
+      const kafka = await this.toKafka(conn).catch((error: unknown) => {
+        this.logger.warn(`comment events not sent to Kafka yet: ${String(error)}`);
+        return 0;
+      });
+      const webhooks = await this.toWebhooks(conn).catch((error: unknown) => {
+        this.logger.warn(`comment event webhooks not queued yet: ${String(error)}`);
+        return 0;
+      });
       return kafka >= BATCH || webhooks >= BATCH;
     });
     if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
@@ -117,10 +129,14 @@ export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicat
     return busy === true;
   }
 
-  private async toKafka(tx: EntityManager): Promise<number> {
-    if (this.kafka === null) return this.events.passOver(tx, 'kafka');
+  /**
+   * The next batch to the topic, in the order of the events' ids; marked sent only once the
+   * broker acknowledged it (at least once: a crash in between sends it again).
+   */
+  private async toKafka(conn: EntityManager): Promise<number> {
+    if (this.kafka === null) return this.passOver(conn, 'kafka');
     if (Date.now() < this.kafkaRetryAt) return 0;
-    const pending = await this.events.pending(tx, 'kafka', BATCH);
+    const pending = await this.events.pending(conn, 'kafka', BATCH);
     if (pending.length === 0) return 0;
     try {
       const producer = await this.connectedProducer();
@@ -144,22 +160,25 @@ export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicat
     }
     this.kafkaFailures = 0;
     await this.events.markDone(
-      tx,
+      conn,
       'kafka',
       pending.map((e) => e.seq),
     );
     return pending.length;
   }
 
-  private async toWebhooks(tx: EntityManager): Promise<number> {
+  /**
+   * One delivery row per (event, URL), committed before its job is queued (so the job always
+   * finds its row), then the jobs; a crash in between queues them again, and the job ids make
+   * that a no-op while the first jobs are kept.
+   */
+  private async toWebhooks(conn: EntityManager): Promise<number> {
     const urls = this.config.commentEvents.webhookUrls.map((u) => u.href);
-    if (urls.length === 0) return this.events.passOver(tx, 'webhooks');
-    const pending = await this.events.pending(tx, 'webhooks', BATCH);
+    if (urls.length === 0) return this.passOver(conn, 'webhooks');
+    const pending = await this.events.pending(conn, 'webhooks', BATCH);
     if (pending.length === 0) return 0;
     const seqs = pending.map((e) => e.seq);
-    await this.events.addWebhookDeliveries(tx, seqs, urls);
-    // Queued before the rows are marked: a crash in between queues them again, and the job ids
-    // make that a no-op while the first jobs are kept.
+    await this.events.addWebhookDeliveries(conn, seqs, urls);
     const data: JobMap['comment.webhook'][] = seqs.flatMap((seq) =>
       urls.map((url) => ({ seq, url })),
     );
@@ -182,8 +201,17 @@ export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicat
         },
       })),
     );
-    await this.events.markDone(tx, 'webhooks', seqs);
+    await this.events.markDone(conn, 'webhooks', seqs);
     return pending.length;
+  }
+
+  /** Events of a sink that is not configured are not kept for later; said once per batch. */
+  private async passOver(conn: EntityManager, sink: 'kafka' | 'webhooks'): Promise<number> {
+    const count = await this.events.passOver(conn, sink);
+    if (count > 0) {
+      this.logger.debug(`${count} comment event(s) not sent to ${sink}: it is not configured`);
+    }
+    return count;
   }
 
   private connectedProducer(): Promise<Producer> {
@@ -192,6 +220,8 @@ export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicat
       if (kafka === null) throw new Error('Kafka is not configured');
       const producer = kafka.producer({
         allowAutoTopicCreation: true,
+        // A broker that is down fails the pass in seconds; the relay backs off on its own.
+        retry: { retries: 2, initialRetryTime: 300 },
         createPartitioner: Partitioners.DefaultPartitioner,
       });
       this.producer = producer.connect().then(

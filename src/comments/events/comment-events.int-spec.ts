@@ -136,9 +136,19 @@ void describe('comment events (trigger and repository)', () => {
     assert.deepEqual(await drain(), [], 'marked relayed');
   });
 
-  it('a rejection is a deletion; a sink not configured is passed over', async () => {
+  it('a rejection is a deletion, and the last event of a comment out of sight; a sink not configured is passed over', async () => {
     const { id } = await comments.insert(reply(2), 'approved');
     await moderation.setStatus(id, 'rejected');
+    // Once out of sight: an edit, then the author's Delete, are no more news.
+    assert.ok(
+      await comments.edit(reply(2).apId, reply(2).author.actorId, {
+        ...reply(2),
+        contentHtml: '<p>edited while rejected</p>',
+        contentText: 'edited while rejected',
+        editedAt: new Date('2026-11-22T08:00:00Z'),
+      }),
+    );
+    assert.ok(await comments.removeOrTombstone(reply(2).apId, reply(2).author.actorId, 'gone'));
     const types = await db.transaction(async (tx) =>
       (await sut.pending(tx, 'webhooks', 100))
         .filter((e) => e.snapshot.id === id)

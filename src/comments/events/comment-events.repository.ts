@@ -39,23 +39,38 @@ const SELECT_EVENTS = `SELECT e.seq, e.type, e.snapshot, e.created_at, a.platfor
 export class CommentEventsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Runs `work` unless another process holds the relay lock (then returns null). */
-  async exclusively<T>(work: (tx: EntityManager) => Promise<T>): Promise<T | null> {
-    return this.db.transaction(async (tx) => {
-      const rows = await tx.query<{ locked: boolean }[]>(
-        `SELECT pg_try_advisory_xact_lock(hashtextextended('comment-events', 0)) AS locked`,
+  /**
+   * Runs `work` on a connection of its own holding the relay lock (a session advisory lock, so a
+   * process that dies lets go of it), unless another process holds it (then returns null). Its
+   * statements commit one by one: nothing waits on Kafka or the queue inside a transaction.
+   */
+  async exclusively<T>(work: (conn: EntityManager) => Promise<T>): Promise<T | null> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      const rows = await runner.manager.query<{ locked: boolean }[]>(
+        `SELECT pg_try_advisory_lock(hashtextextended('comment-events', 0)) AS locked`,
       );
-      return rows[0]?.locked === true ? work(tx) : null;
-    });
+      if (rows[0]?.locked !== true) return null;
+      try {
+        return await work(runner.manager);
+      } finally {
+        await runner.manager.query(
+          `SELECT pg_advisory_unlock(hashtextextended('comment-events', 0))`,
+        );
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   /** The oldest events not yet done for `sink`, in order. */
   async pending(
-    tx: EntityManager,
+    conn: EntityManager,
     sink: CommentEventSink,
     limit: number,
   ): Promise<StoredCommentEvent[]> {
-    const rows = await tx.query<EventRow[]>(
+    const rows = await conn.query<EventRow[]>(
       `${SELECT_EVENTS} WHERE e.${DONE_COLUMN[sink]} IS NULL ORDER BY e.seq LIMIT $1`,
       [limit],
     );
@@ -63,20 +78,20 @@ export class CommentEventsRepository {
   }
 
   async markDone(
-    tx: EntityManager,
+    conn: EntityManager,
     sink: CommentEventSink,
     seqs: readonly string[],
   ): Promise<void> {
-    await tx.query(
+    await conn.query(
       `UPDATE comment_events SET ${DONE_COLUMN[sink]} = now() WHERE seq = ANY($1::bigint[])`,
       [seqs],
     );
   }
 
   /** Marks every pending event done for a sink that is not configured; returns how many. */
-  async passOver(tx: EntityManager, sink: CommentEventSink): Promise<number> {
+  async passOver(conn: EntityManager, sink: CommentEventSink): Promise<number> {
     const column = DONE_COLUMN[sink];
-    const [, count] = await tx.query<[unknown, number]>(
+    const [, count] = await conn.query<[unknown, number]>(
       `UPDATE comment_events SET ${column} = now() WHERE ${column} IS NULL`,
     );
     return count;
@@ -84,11 +99,11 @@ export class CommentEventsRepository {
 
   /** One pending delivery row per (event, URL); existing rows are left alone. */
   async addWebhookDeliveries(
-    tx: EntityManager,
+    conn: EntityManager,
     seqs: readonly string[],
     urls: readonly string[],
   ): Promise<void> {
-    await tx.query(
+    await conn.query(
       `INSERT INTO comment_webhook_deliveries (event_seq, url)
        SELECT seq, url FROM unnest($1::bigint[]) AS s(seq) CROSS JOIN unnest($2::text[]) AS u(url)
        ON CONFLICT DO NOTHING`,

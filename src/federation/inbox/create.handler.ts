@@ -1,4 +1,5 @@
-import type { InboxContext, RemoteDocument } from '@fedify/fedify';
+import type { DocumentLoader, InboxContext, RemoteDocument } from '@fedify/fedify';
+import { INSTANCE_IDENTIFIER } from '../../actors/actor-urls.js';
 import {
   Object as APObject,
   Article,
@@ -64,8 +65,11 @@ export class CreateHandler {
     let place = await intake.placeFor(inReplyTo.href);
     let ancestors: readonly ReplyObject[] = [];
     if (place === null) {
+      // Signed by the instance actor: servers in authorized-fetch mode (Mastodon's secure mode,
+      // GoToSocial) answer unsigned requests for posts with 401.
+      const loader = await ctx.getDocumentLoader({ identifier: INSTANCE_IDENTIFIER });
       const walk = await walkUpThread(inReplyTo, {
-        fetchPost: (url) => fetchReplyObject(ctx, url),
+        fetchPost: (url) => fetchReplyObject(ctx, url, loader),
         placeFor: (uri) => intake.placeFor(uri),
         seen: [id.href],
       });
@@ -194,6 +198,7 @@ function placed(draft: CommentDraft, place: ReplyPlace): InboundComment {
 export async function fetchReplyObject(
   ctx: InboxContext<void>,
   url: URL,
+  loader: DocumentLoader = ctx.documentLoader,
 ): Promise<FetchedPost<ReplyObject>> {
   // Placed already if it were a live story of ours; anything else of ours is not fetched.
   if (url.origin === ctx.canonicalOrigin || url.origin === ctx.origin) {
@@ -201,7 +206,7 @@ export async function fetchReplyObject(
   }
   let document: RemoteDocument;
   try {
-    document = await ctx.documentLoader(url.href);
+    document = await loader(url.href);
   } catch (error) {
     return { ok: false, reason: fetchFailure(error) };
   }
