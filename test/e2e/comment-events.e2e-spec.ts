@@ -458,4 +458,33 @@ void describe('comment events and reply-back, end to end', () => {
     );
     assert.equal(readOnly.status, 403);
   });
+
+  it('with Kafka down, webhooks still arrive; the events reach Kafka once it is back', async () => {
+    const port = Number(broker.brokers[0]?.split(':').at(-1));
+    const store = broker.store;
+    await broker.stop();
+    const apId = await reply('<p>While Kafka sleeps</p>');
+    await hook('comment.created', apId);
+    const [pending] = await bridge.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM comment_events WHERE kafka_done_at IS NULL`,
+    );
+    assert.ok(pending && pending.n >= 1, 'not sent to Kafka while it is down');
+
+    broker = await KafkaTestBroker.start({ port, store });
+    await waitFor(
+      async () =>
+        (await bridge.sql(`SELECT 1 FROM comment_events WHERE kafka_done_at IS NULL`)).length === 0,
+      40_000,
+      'the events to reach Kafka',
+    );
+    const [total] = await bridge.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM comment_events`,
+    );
+    assert.ok(total);
+    const messages = await readTopic(kafka, COMMENTS_TOPIC, total.n, { timeoutMs: 10_000 });
+    const found = messages.filter(
+      (m) => (JSON.parse(m.value ?? '{}') as EventMessage).comment.apId === apId,
+    );
+    assert.equal(found.length, 1);
+  });
 });

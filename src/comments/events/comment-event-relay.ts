@@ -15,7 +15,7 @@ import type { RuntimeConfig } from '../../config/runtime.js';
 import { kafkaLogCreator } from '../../ingestion/kafka/kafka-ingest-consumer.js';
 import { type JobMap, QueueName } from '../../queue/jobs.js';
 import { commentEventMessage } from './comment-event.js';
-import { CommentEventsRepository } from './comment-events.repository.js';
+import { type CommentEventSink, CommentEventsRepository } from './comment-events.repository.js';
 
 /** Events handled per sink and pass. */
 const BATCH = 200;
@@ -35,8 +35,8 @@ const WEBHOOK_FIRST_DELAY_MS = 5_000;
  * Relays comment events (rows the `comments_event` trigger writes with every change) to the
  * platform, in worker processes: to the Kafka topic in the order of their ids (at least once; the
  * event id lets a consumer drop repeats), and as one `comment.webhook` job per configured URL.
- * One process relays at a time (a session advisory lock); a sink that is not configured has its
- * events passed over.
+ * Each sink has its own loop, and one process relays to it at a time (a session advisory lock per
+ * sink); a sink that is not configured has its events passed over.
  */
 @Injectable()
 export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -46,8 +46,8 @@ export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicat
   private kafkaFailures = 0;
   private kafkaRetryAt = 0;
   private lastPurge = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly timers = new Map<CommentEventSink, NodeJS.Timeout>();
+  private readonly running = new Map<CommentEventSink, Promise<void>>();
   private stopping = false;
 
   constructor(
@@ -79,54 +79,47 @@ export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicat
   }
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
+    this.schedule('kafka', 0);
+    this.schedule('webhooks', 0);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.timer);
-    await this.running;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    await Promise.all(this.running.values());
     if (this.producer !== null) {
       await this.producer.then((p) => p.disconnect()).catch(() => undefined);
     }
   }
 
-  private schedule(delayMs: number): void {
+  /** Each sink has its own loop: a broker that hangs never holds back the webhooks. */
+  private schedule(sink: CommentEventSink, delayMs: number): void {
     if (this.stopping) return;
-    this.timer = setTimeout(() => {
-      this.running = this.pass()
+    const timer = setTimeout(() => {
+      const run = this.pass(sink)
         .catch((error: unknown) => {
-          this.logger.warn(`comment events not relayed yet: ${String(error)}`);
+          this.logger.warn(`comment events not relayed to ${sink} yet: ${String(error)}`);
           return false;
         })
         .then((busy) => {
-          this.schedule(busy ? 0 : IDLE_MS);
+          this.schedule(sink, busy ? 0 : IDLE_MS);
         });
+      this.running.set(sink, run);
     }, delayMs);
+    this.timers.set(sink, timer);
   }
 
-  /**
-   * One pass over both sinks, each on its own (a failure of one does not hold back the other);
-   * whether a full batch was handled (more may be waiting).
-   */
-  async pass(): Promise<boolean> {
-    const busy = await this.events.exclusively(async (conn) => {
-      const kafka = await this.toKafka(conn).catch((error: unknown) => {
-        this.logger.warn(`comment events not sent to Kafka yet: ${String(error)}`);
-        return 0;
-      });
-      const webhooks = await this.toWebhooks(conn).catch((error: unknown) => {
-        this.logger.warn(`comment event webhooks not queued yet: ${String(error)}`);
-        return 0;
-      });
-      return kafka >= BATCH || webhooks >= BATCH;
-    });
-    if (Date.now() - this.lastPurge > PURGE_EVERY_MS) {
+  /** One pass for `sink`; whether a full batch was handled (more may be waiting). */
+  async pass(sink: CommentEventSink): Promise<boolean> {
+    const handled = await this.events.exclusively(sink, (conn) =>
+      sink === 'kafka' ? this.toKafka(conn) : this.toWebhooks(conn),
+    );
+    if (sink === 'webhooks' && Date.now() - this.lastPurge > PURGE_EVERY_MS) {
       this.lastPurge = Date.now();
       const purged = await this.events.purge(KEEP_MS);
       if (purged > 0) this.logger.log(`purged ${purged} comment event(s) older than 7 days`);
     }
-    return busy === true;
+    return (handled ?? 0) >= BATCH;
   }
 
   /**

@@ -40,24 +40,27 @@ export class CommentEventsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Runs `work` on a connection of its own holding the relay lock (a session advisory lock, so a
+   * Runs `work` on a connection of its own holding the relay lock of `sink` (a session advisory lock, so a
    * process that dies lets go of it), unless another process holds it (then returns null). Its
    * statements commit one by one: nothing waits on Kafka or the queue inside a transaction.
    */
-  async exclusively<T>(work: (conn: EntityManager) => Promise<T>): Promise<T | null> {
+  async exclusively<T>(
+    sink: CommentEventSink,
+    work: (conn: EntityManager) => Promise<T>,
+  ): Promise<T | null> {
+    const lock = `comment-events:${sink}`;
     const runner = this.db.createQueryRunner();
     await runner.connect();
     try {
       const rows = await runner.manager.query<{ locked: boolean }[]>(
-        `SELECT pg_try_advisory_lock(hashtextextended('comment-events', 0)) AS locked`,
+        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+        [lock],
       );
       if (rows[0]?.locked !== true) return null;
       try {
         return await work(runner.manager);
       } finally {
-        await runner.manager.query(
-          `SELECT pg_advisory_unlock(hashtextextended('comment-events', 0))`,
-        );
+        await runner.manager.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lock]);
       }
     } finally {
       await runner.release();
