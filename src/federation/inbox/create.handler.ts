@@ -23,6 +23,7 @@ import type {
   InboundComment,
   ReplyBody,
 } from '../../comments/comment.js';
+import { TtlCache } from '../../common/cached-lookup.js';
 import { DocumentLoaderError } from '../../net/index.js';
 import type { InboxDeps } from './inbox-deps.js';
 import { type FetchedPost, walkUpThread } from './reply-thread.js';
@@ -31,6 +32,9 @@ import { type FetchedPost, walkUpThread } from './reply-thread.js';
 const MAX_CONTENT_CHARS = 100_000;
 /** Attachments kept per reply. */
 const MAX_ATTACHMENTS = 8;
+/** How long, and for how many actors, an author's snapshot is reused. */
+const AUTHOR_TTL_MS = 5 * 60_000;
+const AUTHORS_KEPT = 2_000;
 
 /**
  * Create of a Note (or Article, Page) that answers one of our stories or a comment we know →
@@ -47,6 +51,16 @@ const MAX_ATTACHMENTS = 8;
  * fetch never fails the handler (no 5xx, no retry).
  */
 export class CreateHandler {
+  /**
+   * Authors of recent replies: a thread's regulars are not fetched and parsed again for every
+   * reply (the snapshot may be five minutes old; a failed read is not kept).
+   */
+  private readonly authors = new TtlCache<string, AuthorSnapshot | null>(
+    AUTHOR_TTL_MS,
+    AUTHORS_KEPT,
+    (author) => author !== null,
+  );
+
   constructor(private readonly deps: InboxDeps) {}
 
   async handle(ctx: InboxContext<void>, create: Create): Promise<void> {
@@ -82,15 +96,14 @@ export class CreateHandler {
     }
 
     // Every author is read before anything is stored, so a failure leaves no partial thread.
-    const authors = new Map<string, Promise<AuthorSnapshot | null>>();
-    const reply = await commentDraftOf(ctx, object, authors, create);
+    const reply = await commentDraftOf(ctx, object, this.authors, create);
     if (reply === null) {
       this.deps.log(`reply ${id.href} ignored: its author could not be read`);
       return;
     }
     const drafts: CommentDraft[] = [];
     for (const ancestor of ancestors) {
-      const draft = await commentDraftOf(ctx, ancestor, authors);
+      const draft = await commentDraftOf(ctx, ancestor, this.authors);
       if (draft === null) {
         this.deps.log(
           `reply ${id.href} ignored: the author of its ancestor ${ancestor.id?.href ?? '?'} could not be read`,
@@ -127,25 +140,20 @@ interface AuthorSnapshot {
 
 /**
  * A reply object as a comment to store, its place aside: its author (which must be the actor
- * its `attributedTo` names; read once per actor through `authors`), its body and visibility.
+ * its `attributedTo` names; read through the `authors` cache), its body and visibility.
  * `activity` is the Create that carried it, when it came in one (for a fallback published time).
  * Null when the author cannot be read.
  */
 async function commentDraftOf(
   ctx: InboxContext<void>,
   object: ReplyObject,
-  authors: Map<string, Promise<AuthorSnapshot | null>>,
+  authors: TtlCache<string, AuthorSnapshot | null>,
   activity?: Create,
 ): Promise<CommentDraft | null> {
   const id = object.id;
   const authorId = object.attributionId;
   if (id === null || authorId === null) return null;
-  let snapshot = authors.get(authorId.href);
-  if (snapshot === undefined) {
-    snapshot = authorOf(ctx, object, authorId);
-    authors.set(authorId.href, snapshot);
-  }
-  const author = await snapshot;
+  const author = await authors.get(authorId.href, () => authorOf(ctx, object, authorId));
   if (author === null) return null;
   const recipients = [...object.toIds, ...object.ccIds].map((u) => u.href);
   const body = await replyBodyOf(ctx, object, activity);
