@@ -1,15 +1,16 @@
 // npm run bench [-- <name>… [options]]: runs benchmarks, each as its own Node process.
 //
-//   npm run bench                         every benchmark (queue-kv, ingest, then fanout)
+//   npm run bench                         every benchmark (queue-kv, ingest, fanout, then inbox)
 //   npm run bench -- queue-kv             only the KV store / message queue benchmark
 //   npm run bench -- ingest --quick       only ingestion, with the options after the name
 //   npm run bench -- fanout               only the fan-out benchmark (issue 5)
+//   npm run bench -- inbox                signed inbound replies → stored comments
 //
 // Arguments that are not benchmark names are passed to every benchmark that runs.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['queue-kv', 'ingest', 'fanout'] as const;
+const BENCHES = ['queue-kv', 'ingest', 'fanout', 'inbox'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const isBench = (arg: string): arg is BenchName => (BENCHES as readonly string[]).includes(arg);
