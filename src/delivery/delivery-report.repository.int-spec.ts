@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../database/data-source.js';
-import { createTestSchema, type TestSchema, uniqueName } from '../../test/support/database.js';
+import type { DataSource } from 'typeorm';
+import {
+  createTestSchema,
+  openTestDataSource,
+  type TestSchema,
+  uniqueName,
+} from '../../test/support/database.js';
 import { DeliveryReportRepository, MAX_FAILING_HOSTS } from './delivery-report.repository.js';
 import type { DeliveryStatus, OutboundActivityType } from './delivery.entity.js';
 
@@ -33,11 +37,7 @@ describe('DeliveryReportRepository', () => {
 
   before(async () => {
     schema = await createTestSchema();
-    const base = new URL(schema.url);
-    base.searchParams.delete('options');
-    db = await new DataSource(
-      dataSourceOptions(base.toString(), { schema: schema.name, poolSize: 2 }),
-    ).initialize();
+    db = await openTestDataSource(schema);
     sut = new DeliveryReportRepository(db);
     authorId = await insertActor('author');
     publicationId = await insertActor('publication');

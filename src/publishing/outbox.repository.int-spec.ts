@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { ArticleRepository } from '../articles/article.repository.js';
-import { dataSourceOptions } from '../database/data-source.js';
 import type { OutboundActivityType } from '../delivery/delivery.entity.js';
-import { createTestSchema, type TestSchema, uniqueName } from '../../test/support/database.js';
+import {
+  createTestSchema,
+  openTestDataSource,
+  type TestSchema,
+  uniqueName,
+} from '../../test/support/database.js';
 import { OutboxRepository } from './outbox.repository.js';
 
 // Outbox pages and featured stories on a real Postgres, with rows written by SQL as the publisher
@@ -29,11 +33,7 @@ describe('OutboxRepository', () => {
 
   before(async () => {
     schema = await createTestSchema();
-    const base = new URL(schema.url);
-    base.searchParams.delete('options');
-    db = await new DataSource(
-      dataSourceOptions(base.toString(), { schema: schema.name, poolSize: 2 }),
-    ).initialize();
+    db = await openTestDataSource(schema);
     sut = new OutboxRepository(db);
     articles = new ArticleRepository(db);
   });

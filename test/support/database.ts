@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { runMigrations } from '../../src/database/data-source.js';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, runMigrations } from '../../src/database/data-source.js';
 
 /** The Postgres server tests use: DATABASE_URL's, or the embedded one scripts/test.mjs started. */
 export function testDatabaseUrl(): string {
@@ -73,4 +74,13 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** A TypeORM data source (two connections) on a test schema, as the service's repositories use. */
+export function openTestDataSource(schema: TestSchema): Promise<DataSource> {
+  const base = new URL(schema.url);
+  base.searchParams.delete('options');
+  return new DataSource(
+    dataSourceOptions(base.toString(), { schema: schema.name, poolSize: 2 }),
+  ).initialize();
 }

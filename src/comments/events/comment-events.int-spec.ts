@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
-import { createTestSchema, type TestSchema } from '../../../test/support/database.js';
-import { dataSourceOptions } from '../../database/data-source.js';
+import type { DataSource } from 'typeorm';
+import {
+  createTestSchema,
+  openTestDataSource,
+  type TestSchema,
+} from '../../../test/support/database.js';
 import type { InboundComment } from '../comment.js';
 import { CommentRepository } from '../comment.repository.js';
 import { ModerationRepository } from '../moderation.repository.js';
@@ -22,11 +25,7 @@ void describe('comment events (trigger and repository)', () => {
 
   before(async () => {
     schema = await createTestSchema();
-    const base = new URL(schema.url);
-    base.searchParams.delete('options');
-    db = await new DataSource(
-      dataSourceOptions(base.toString(), { schema: schema.name, poolSize: 2 }),
-    ).initialize();
+    db = await openTestDataSource(schema);
     comments = new CommentRepository(db);
     moderation = new ModerationRepository(db);
     sut = new CommentEventsRepository(db);
