@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module.js';
 import { IngestionModule } from './ingestion/ingestion.module.js';
 import { PublishingModule } from './publishing/publishing.module.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { QueueModule } from './queue/queue.module.js';
 
 /** The whole service, shaped by `ROLE`: HTTP parts only where HTTP is served. */
@@ -22,6 +23,7 @@ export class AppModule {
         LoggingModule.forRoot(config.logLevel, config.logFormat),
         DatabaseModule.forRoot(),
         QueueModule.forRoot(config),
+        MetricsModule.forRoot(config),
         FederationModule.forRoot(config),
         IngestionModule.forRoot(config),
         FeedsModule.forRoot(config),

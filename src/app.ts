@@ -19,6 +19,7 @@ import { CommentIntake } from './comments/comment-intake.js';
 import { MAX_FEED_BYTES } from './feeds/feeds.module.js';
 import { cachedLookup } from './common/cached-lookup.js';
 import { HTTP_LOGGER } from './logging/logging.module.js';
+import { DOCS_PATH, serveApiDocs } from './openapi/serve-docs.js';
 
 /** How long requests in flight may take once shutdown begins. */
 const HTTP_DRAIN_MS = 2_000;
@@ -27,7 +28,7 @@ const HTTP_DRAIN_MS = 2_000;
 const EVENT_BODY_BYTES = 8 * 1024 * 1024;
 
 /** Paths Nest serves itself; everything else is offered to Fedify first. */
-const NEST_PATHS = ['/api/', '/health/', '/websub/'];
+const NEST_PATHS = ['/api/', '/health/', '/websub/', '/metrics', DOCS_PATH];
 
 /** A started service: for `web`/`all`, its HTTP server. */
 export interface App {
@@ -85,6 +86,7 @@ export async function createApp(config: RuntimeConfig): Promise<App> {
   app.use('/api', express.json({ limit: MAX_BODY_BYTES }));
   // WebSub pushes are verified against their exact bytes.
   app.use('/websub', express.raw({ type: () => true, limit: MAX_FEED_BYTES }));
+  serveApiDocs(app, config.publicUrl);
   await app.listen(config.port);
   const server: Server = app.getHttpServer();
 

@@ -9,9 +9,11 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiParam, ApiResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiAuthGuard } from '../auth/api-auth.guard.js';
-import { RequireScopes } from '../auth/api-auth.guard.js';
+import { ApiEndpoint, ApiTag } from '../openapi/api-endpoint.js';
+import { jsonSchema, ref } from '../openapi/schemas.js';
 import { validator, validOrThrow } from '../common/validation.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { RuntimeConfig } from '../config/runtime.js';
@@ -55,6 +57,7 @@ export interface ActorView {
  */
 @Controller('api/v1')
 @UseGuards(ApiAuthGuard)
+@ApiTag('Actors')
 export class ActorsController {
   constructor(
     private readonly actors: ActorsService,
@@ -62,7 +65,20 @@ export class ActorsController {
   ) {}
 
   @Put('authors/:platformId')
-  @RequireScopes('admin')
+  @ApiEndpoint({
+    summary: 'Create or update an author',
+    description:
+      'Creates the author and its actor (`@username@host`), or updates it. Fields left out keep ' +
+      'their stored value; `null` clears one. A taken username gets a free variant as handle.',
+    scopes: ['admin'],
+    errors: {
+      400: { description: 'The body is not an author profile.', schema: 'ValidationError' },
+    },
+  })
+  @ApiParam({ name: 'platformId', description: "The platform's id of the author." })
+  @ApiBody({ schema: jsonSchema(authorProfileSchema) })
+  @ApiResponse({ status: 201, description: 'Created.', schema: ref('Actor') })
+  @ApiOkResponse({ description: 'Updated.', schema: ref('Actor') })
   async putAuthor(
     @Param('platformId') platformId: string,
     @Body() body: unknown,
@@ -75,13 +91,37 @@ export class ActorsController {
   }
 
   @Get('authors/:platformId')
-  @RequireScopes('admin')
+  @ApiEndpoint({
+    summary: 'Read an author',
+    description: 'The author, its handle and actor id, and its publications.',
+    scopes: ['admin'],
+    errors: { 404: 'No such author (`not_found`).' },
+  })
+  @ApiParam({ name: 'platformId', description: "The platform's id of the author." })
+  @ApiOkResponse({ description: 'The author.', schema: ref('Actor') })
   async getAuthor(@Param('platformId') platformId: string): Promise<ActorView> {
     return this.view(await this.find('author', platformId));
   }
 
   @Put('publications/:platformId')
-  @RequireScopes('admin')
+  @ApiEndpoint({
+    summary: 'Create or update a publication',
+    description:
+      'Creates the publication and its actor (`@slug@host`), or updates it. `members` (author ' +
+      'platform ids) replaces the set of members. Fields left out keep their stored value.',
+    scopes: ['admin'],
+    errors: {
+      400: { description: 'The body is not a publication profile.', schema: 'ValidationError' },
+      409: 'The custom domain belongs to another publication (`custom_domain_taken`).',
+      422:
+        "The custom domain is the bridge's own host (`invalid_custom_domain`), or members are " +
+        'unknown authors (`unknown_authors`, with `missing`).',
+    },
+  })
+  @ApiParam({ name: 'platformId', description: "The platform's id of the publication." })
+  @ApiBody({ schema: jsonSchema(publicationProfileSchema) })
+  @ApiResponse({ status: 201, description: 'Created.', schema: ref('Actor') })
+  @ApiOkResponse({ description: 'Updated.', schema: ref('Actor') })
   async putPublication(
     @Param('platformId') platformId: string,
     @Body() body: unknown,
@@ -94,7 +134,14 @@ export class ActorsController {
   }
 
   @Get('publications/:platformId')
-  @RequireScopes('admin')
+  @ApiEndpoint({
+    summary: 'Read a publication',
+    description: 'The publication, its handle and actor id, and its members.',
+    scopes: ['admin'],
+    errors: { 404: 'No such publication (`not_found`).' },
+  })
+  @ApiParam({ name: 'platformId', description: "The platform's id of the publication." })
+  @ApiOkResponse({ description: 'The publication.', schema: ref('Actor') })
   async getPublication(@Param('platformId') platformId: string): Promise<ActorView> {
     return this.view(await this.find('publication', platformId));
   }

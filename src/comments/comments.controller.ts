@@ -7,13 +7,11 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
+import { ApiOkResponse, ApiParam, ApiQuery } from '@nestjs/swagger';
 import { ArticleRepository } from '../articles/article.repository.js';
-import {
-  type ApiPrincipal,
-  ApiAuthGuard,
-  Principal,
-  RequireScopes,
-} from '../auth/api-auth.guard.js';
+import { type ApiPrincipal, ApiAuthGuard, Principal } from '../auth/api-auth.guard.js';
+import { ApiEndpoint, ApiTag } from '../openapi/api-endpoint.js';
+import { ref } from '../openapi/schemas.js';
 import { CommentRepository } from './comment.repository.js';
 import { type CommentView, viewOf } from './comment-view.js';
 
@@ -56,7 +54,18 @@ export class CommentsController {
    * engagement — likes and boosts with the most recent actors of each, and shown comments.
    */
   @Get(':platformId')
-  @RequireScopes('comments:read')
+  @ApiEndpoint({
+    summary: "A story's fediverse engagement",
+    description:
+      `Likes and boosts, each with the actor ids of the ${RECENT_ACTORS} most recent (newest ` +
+      'first), and the ' +
+      'number of shown comments.',
+    scopes: ['comments:read'],
+    errors: { 404: 'No such story (`not_found`).' },
+  })
+  @ApiTag('Articles')
+  @ApiParam({ name: 'platformId', description: "The platform's id of the story." })
+  @ApiOkResponse({ description: 'The engagement.', schema: ref('ArticleEngagement') })
   async get(@Param('platformId') platformId: string): Promise<ArticleEngagementView> {
     const article = await this.articles.findByPlatformId(platformId);
     if (article === null) {
@@ -79,7 +88,27 @@ export class CommentsController {
   }
 
   @Get(':platformId/comments')
-  @RequireScopes('comments:read')
+  @ApiEndpoint({
+    summary: "A story's comments",
+    description:
+      "The story's replies from the fediverse, oldest first, each with `parentId` and `depth` to " +
+      'thread them. Only approved public and unlisted replies, unless the token has `admin`, ' +
+      'which sees every stored reply with its status and visibility.',
+    scopes: ['comments:read'],
+    errors: {
+      400: `\`limit\` is not an integer from 1 to ${MAX_LIMIT} (\`invalid_limit\`).`,
+      404: 'No such story (`not_found`).',
+    },
+  })
+  @ApiTag('Comments')
+  @ApiParam({ name: 'platformId', description: "The platform's id of the story." })
+  @ApiQuery({ name: 'cursor', required: false, description: '`next` of the previous page.' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+  })
+  @ApiOkResponse({ description: 'A page of comments.', schema: ref('CommentPage') })
   async list(
     @Param('platformId') platformId: string,
     @Principal() principal: ApiPrincipal,

@@ -13,8 +13,11 @@ import {
   Put,
   UseGuards,
 } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiParam } from '@nestjs/swagger';
 import { ActorsService } from '../actors/actors.service.js';
-import { ApiAuthGuard, RequireScopes } from '../auth/api-auth.guard.js';
+import { ApiAuthGuard } from '../auth/api-auth.guard.js';
+import { ApiEndpoint, ApiTag } from '../openapi/api-endpoint.js';
+import { ref } from '../openapi/schemas.js';
 import type { ModerationMode } from './comment.entity.js';
 import { CommentRepository } from './comment.repository.js';
 import { type CommentView, viewOf } from './comment-view.js';
@@ -24,6 +27,24 @@ import { type ModerationBlock, ModerationRepository } from './moderation.reposit
 const MODES: readonly ModerationMode[] = ['auto', 'hold_all', 'hold_first_time'];
 const MAX_KEYWORDS = 500;
 const PENDING_LIMIT = 200;
+
+const COMMENT_ID = {
+  name: 'id',
+  description: "The comment's id.",
+  schema: { type: 'string', format: 'uuid' },
+} as const;
+const DECISION_ERRORS = {
+  400: 'The id is not a UUID.',
+  404: 'No such comment (`not_found`).',
+  409: 'Its author deleted it (`comment_removed`).',
+};
+const PUBLICATION_ID = {
+  name: 'platformId',
+  description: "The platform's id of the publication.",
+} as const;
+const BLOCK_BODY_ERROR =
+  'The body is not a block: `kind` `domain` or `actor`, `value` a host name or an actor id ' +
+  '(`invalid_block`).';
 
 /**
  * Moderation (scope `comments:write`; blocks need `admin`):
@@ -36,6 +57,7 @@ const PENDING_LIMIT = 200;
  */
 @Controller('api/v1')
 @UseGuards(ApiAuthGuard)
+@ApiTag('Moderation')
 export class ModerationController {
   constructor(
     private readonly comments: CommentRepository,
@@ -44,33 +66,73 @@ export class ModerationController {
   ) {}
 
   @Get('comments/pending')
-  @RequireScopes('comments:write')
+  @ApiEndpoint({
+    summary: 'Held comments',
+    description: `Held replies of every story, oldest first (at most ${PENDING_LIMIT}).`,
+    scopes: ['comments:write'],
+  })
+  @ApiOkResponse({ description: 'The held comments.', schema: ref('CommentList') })
   async pending(): Promise<{ comments: CommentView[] }> {
     return { comments: (await this.comments.pending(PENDING_LIMIT)).map(viewOf) };
   }
 
   @Post('comments/:id/approve')
   @HttpCode(200)
-  @RequireScopes('comments:write')
+  @ApiEndpoint({
+    summary: 'Approve a comment',
+    description: 'It shows under the story from then on, and `comment.approved` is sent.',
+    scopes: ['comments:write'],
+    errors: DECISION_ERRORS,
+  })
+  @ApiParam(COMMENT_ID)
+  @ApiOkResponse({ description: 'Approved.', schema: ref('ModerationDecision') })
   approve(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ id: string; status: string }> {
     return this.setStatus(id, 'approved');
   }
 
   @Post('comments/:id/reject')
   @HttpCode(200)
-  @RequireScopes('comments:write')
+  @ApiEndpoint({
+    summary: 'Reject a comment',
+    description: 'It no longer shows, and `comment.deleted` is sent.',
+    scopes: ['comments:write'],
+    errors: DECISION_ERRORS,
+  })
+  @ApiParam(COMMENT_ID)
+  @ApiOkResponse({ description: 'Rejected.', schema: ref('ModerationDecision') })
   reject(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ id: string; status: string }> {
     return this.setStatus(id, 'rejected');
   }
 
   @Get('publications/:platformId/moderation')
-  @RequireScopes('comments:write')
+  @ApiEndpoint({
+    summary: "A publication's moderation policy",
+    description: 'Without a policy set, `{ "mode": "auto", "keywords": [] }`.',
+    scopes: ['comments:write'],
+    errors: { 404: 'No such publication (`not_found`).' },
+  })
+  @ApiParam(PUBLICATION_ID)
+  @ApiOkResponse({ description: 'The policy.', schema: ref('ModerationPolicy') })
   async policy(@Param('platformId') platformId: string): Promise<ModerationPolicy> {
     return this.moderation.policyOf(await this.publicationId(platformId));
   }
 
   @Put('publications/:platformId/moderation')
-  @RequireScopes('comments:write')
+  @ApiEndpoint({
+    summary: "Set a publication's moderation policy",
+    description:
+      '`mode`: `auto` approves, `hold_all` holds every reply, `hold_first_time` holds the reply ' +
+      'of anyone without an approved comment yet. A reply containing one of `keywords` is held ' +
+      'whatever the mode. Applies to replies that arrive from then on.',
+    scopes: ['comments:write'],
+    errors: {
+      400: 'Not a policy (`invalid_policy`).',
+      404: 'No such publication (`not_found`).',
+    },
+  })
+  @ApiParam(PUBLICATION_ID)
+  @ApiBody({ schema: ref('ModerationPolicy') })
+  @ApiOkResponse({ description: 'The policy as stored.', schema: ref('ModerationPolicy') })
   async setPolicy(
     @Param('platformId') platformId: string,
     @Body() body: unknown,
@@ -81,20 +143,42 @@ export class ModerationController {
   }
 
   @Get('blocks')
-  @RequireScopes('admin')
+  @ApiEndpoint({
+    summary: 'Domain and actor blocks',
+    scopes: ['admin'],
+  })
+  @ApiOkResponse({ description: 'Every block.', schema: ref('BlockList') })
   async blocks(): Promise<{ blocks: ModerationBlock[] }> {
     return { blocks: await this.moderation.blocks() };
   }
 
   @Put('blocks')
-  @RequireScopes('admin')
+  @ApiEndpoint({
+    summary: 'Block a domain or an actor',
+    description:
+      "The actor's, or the domain's (subdomains included), replies, edits, likes, boosts and " +
+      'follows are refused from then on; its stored comments are rejected and its follows ' +
+      'dropped.',
+    scopes: ['admin'],
+    errors: { 400: BLOCK_BODY_ERROR },
+  })
+  @ApiBody({ schema: ref('BlockRequest') })
+  @ApiOkResponse({ description: 'Blocked.', schema: ref('BlockResult') })
   async block(@Body() body: unknown): Promise<{ blocked: boolean; commentsHidden: number }> {
     const { kind, value, reason } = blockFrom(body);
     return { blocked: true, commentsHidden: await this.moderation.block(kind, value, reason) };
   }
 
   @Delete('blocks')
-  @RequireScopes('admin')
+  @ApiEndpoint({
+    summary: 'Lift a block',
+    description:
+      'Takes `{kind, value}` as the body. What the block rejected or dropped stays as it is.',
+    scopes: ['admin'],
+    errors: { 400: BLOCK_BODY_ERROR, 404: 'No such block (`not_found`).' },
+  })
+  @ApiBody({ schema: ref('BlockRequest') })
+  @ApiOkResponse({ description: 'Lifted.', schema: ref('UnblockResult') })
   async unblock(@Body() body: unknown): Promise<{ blocked: boolean }> {
     const { kind, value } = blockFrom(body);
     if (!(await this.moderation.unblock(kind, value))) {

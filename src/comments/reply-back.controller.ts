@@ -11,8 +11,11 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiParam } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiAuthGuard, RequireScopes } from '../auth/api-auth.guard.js';
+import { ApiAuthGuard } from '../auth/api-auth.guard.js';
+import { ApiEndpoint, ApiTag } from '../openapi/api-endpoint.js';
+import { ref } from '../openapi/schemas.js';
 import { type CommentView, viewOf } from './comment-view.js';
 import { AnswerRefused, type AnswerRequest, checkAnswer, ReplyBack } from './reply-back.js';
 
@@ -25,11 +28,41 @@ import { AnswerRefused, type AnswerRequest, checkAnswer, ReplyBack } from './rep
  */
 @Controller('api/v1/comments')
 @UseGuards(ApiAuthGuard)
+@ApiTag('Comments')
 export class ReplyBackController {
   constructor(private readonly replyBack: ReplyBack) {}
 
   @Post(':id/replies')
-  @RequireScopes('comments:write')
+  @ApiEndpoint({
+    summary: 'Answer a comment',
+    description:
+      'An author answers a fediverse comment: the answer is stored under it and a worker sends it ' +
+      "as a `Create` from the author's actor. Send a `replyId` to make retries safe.",
+    scopes: ['comments:write'],
+    errors: {
+      400: {
+        description:
+          'A bad body (`invalid_body`, with pointers), a comment id that is not a UUID, or ' +
+          'content that is empty once sanitized.',
+        schema: 'ValidationError',
+      },
+      404: 'No such comment or author.',
+      409:
+        'The comment is not approved (`comment_not_approved`) or not public ' +
+        '(`comment_not_public`), its story was deleted, or the `replyId` answers another comment.',
+    },
+  })
+  @ApiParam({
+    name: 'id',
+    description: 'The comment answered.',
+    schema: { type: 'string', format: 'uuid' },
+  })
+  @ApiBody({ schema: ref('AnswerRequest') })
+  @ApiCreatedResponse({ description: 'The stored answer.', schema: ref('Answer') })
+  @ApiOkResponse({
+    description: 'The same answer: its `replyId` was seen before.',
+    schema: ref('Answer'),
+  })
   async reply(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: unknown,

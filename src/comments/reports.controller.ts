@@ -1,5 +1,8 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiAuthGuard, RequireScopes } from '../auth/api-auth.guard.js';
+import { ApiOkResponse } from '@nestjs/swagger';
+import { ApiAuthGuard } from '../auth/api-auth.guard.js';
+import { ApiEndpoint, ApiTag } from '../openapi/api-endpoint.js';
+import { ref } from '../openapi/schemas.js';
 import { CommentRepository, type ModerationReport } from './comment.repository.js';
 
 /** Reports listed. */
@@ -12,11 +15,19 @@ const LIMIT = 100;
  */
 @Controller('api/v1/reports')
 @UseGuards(ApiAuthGuard)
+@ApiTag('Moderation')
 export class ReportsController {
   constructor(private readonly comments: CommentRepository) {}
 
   @Get()
-  @RequireScopes('comments:write')
+  @ApiEndpoint({
+    summary: 'Reports from other servers',
+    description:
+      `The newest ${LIMIT} reports (\`Flag\`s) about our actors, stories and comments: ` +
+      'who sent each, their text, and what it names.',
+    scopes: ['comments:write'],
+  })
+  @ApiOkResponse({ description: 'The reports, newest first.', schema: ref('ReportList') })
   async list(): Promise<{ reports: ModerationReport[] }> {
     return { reports: await this.comments.reports(LIMIT) };
   }

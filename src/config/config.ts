@@ -74,6 +74,8 @@ export interface AppConfig {
   readonly embeddedPostgresPort: number;
   /** How long SIGTERM may take before the process gives up waiting and exits. */
   readonly shutdownTimeoutMs: number;
+  /** `ROLE=worker`: port of `/metrics` and `/health/*` (no other HTTP there); 0 serves none. */
+  readonly metricsPort: number;
 }
 
 /** Thrown when the environment cannot be turned into an {@link AppConfig}. */
@@ -307,6 +309,7 @@ export function loadConfig(env: Env): AppConfig {
     runMigrations: bool('RUN_MIGRATIONS', true),
     embeddedPostgresPort: int('EMBEDDED_POSTGRES_PORT', 0, 0, 65535),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 9000, 1000, 600000),
+    metricsPort: int('METRICS_PORT', 9464, 0, 65535),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

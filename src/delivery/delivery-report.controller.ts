@@ -1,9 +1,12 @@
 import { Controller, Get, Inject, NotFoundException, Param, UseGuards } from '@nestjs/common';
 import { actorUrl } from '../actors/actor-urls.js';
 import { ArticleRepository } from '../articles/article.repository.js';
-import { ApiAuthGuard, RequireScopes } from '../auth/api-auth.guard.js';
+import { ApiOkResponse, ApiParam } from '@nestjs/swagger';
+import { ApiAuthGuard } from '../auth/api-auth.guard.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { RuntimeConfig } from '../config/runtime.js';
+import { ApiEndpoint, ApiTag } from '../openapi/api-endpoint.js';
+import { ref } from '../openapi/schemas.js';
 import { type DeliveryCounts, DeliveryReportRepository } from './delivery-report.repository.js';
 
 /** `GET /api/v1/articles/{platformId}/deliveries`. */
@@ -38,6 +41,7 @@ export interface DeliveryReportView {
  */
 @Controller('api/v1/articles')
 @UseGuards(ApiAuthGuard)
+@ApiTag('Articles')
 export class DeliveryReportController {
   constructor(
     private readonly articles: ArticleRepository,
@@ -46,7 +50,15 @@ export class DeliveryReportController {
   ) {}
 
   @Get(':platformId/deliveries')
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: "How a story's activities reached the fediverse",
+    description:
+      'Delivery counts by status in total and per activity, and the hosts where deliveries fail.',
+    scopes: ['ingest'],
+    errors: { 404: 'No such story (`not_found`).' },
+  })
+  @ApiParam({ name: 'platformId', description: "The platform's id of the story." })
+  @ApiOkResponse({ description: 'The delivery report.', schema: ref('DeliveryReport') })
   async get(@Param('platformId') platformId: string): Promise<DeliveryReportView> {
     const article = await this.articles.findByPlatformId(platformId);
     if (article === null) {

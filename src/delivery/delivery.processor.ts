@@ -5,6 +5,7 @@ import { ActorKeysService } from '../actors/actor-keys.service.js';
 import { actorUrl } from '../actors/actor-urls.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { RuntimeConfig } from '../config/runtime.js';
+import { Metrics } from '../metrics/metrics.js';
 import { FollowerRepository } from '../followers/follower.repository.js';
 import { type JobMap, QueueName } from '../queue/jobs.js';
 import { AppWorkerHost } from '../queue/queue-errors.js';
@@ -77,6 +78,7 @@ export class DeliveryProcessor extends AppWorkerHost {
     @Inject(DELIVERY_SLOTS) private readonly slots: HostSlots,
     @Inject(DELIVERY_SENDER) private readonly sender: InboxSender,
     @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
+    private readonly metrics: Metrics,
   ) {
     super();
   }
@@ -84,6 +86,21 @@ export class DeliveryProcessor extends AppWorkerHost {
   async process(job: DeliveryJob, token?: string): Promise<DeliveryOutcome | number> {
     if (job.name === 'delivery.relay') return this.queue.relay();
     const send = job as Job<JobMap['delivery.send']>;
+    try {
+      const outcome = await this.attempt(send, token);
+      this.metrics.delivery(outcome);
+      return outcome;
+    } catch (error) {
+      // Thrown: put back without using an attempt (DelayedError), or an attempt to repeat.
+      this.metrics.delivery(error instanceof DelayedError ? 'waiting' : 'retry');
+      throw error;
+    }
+  }
+
+  private async attempt(
+    send: Job<JobMap['delivery.send']>,
+    token: string | undefined,
+  ): Promise<DeliveryOutcome> {
     try {
       return await this.send(send, token);
     } catch (error) {
@@ -148,11 +165,13 @@ export class DeliveryProcessor extends AppWorkerHost {
     const release = this.slots.tryAcquire(host);
     if (release === null) return this.later(job, token, Date.now() + 200 + Math.random() * 300);
     let result;
+    const started = performance.now();
     try {
       result = await this.sender.send(inbox, activity.body, activity.key);
     } finally {
       release();
     }
+    this.metrics.deliveryAttempt(result.status, (performance.now() - started) / 1000);
 
     const verdict = result.permanent ? 'refused' : verdictFor(result.status);
     const error = result.error ?? '';
@@ -160,6 +179,7 @@ export class DeliveryProcessor extends AppWorkerHost {
       case 'delivered':
         await this.deliveries.delivered(deliveryId, attempt, result.status ?? 200);
         await this.health.recordSuccess(host);
+        this.metrics.delivered((Date.now() - job.timestamp) / 1000);
         return 'delivered';
       case 'gone': {
         await this.deliveries.failed(deliveryId, attempt, result.status, error);

@@ -41,6 +41,7 @@ import { QUEUE_CONNECTION } from '../queue/queue.module.js';
 import type { QueueConnection } from '../queue/connection.js';
 import { QueueName } from '../queue/jobs.js';
 import { logWorkerError } from '../queue/queue-errors.js';
+import { Metrics } from '../metrics/metrics.js';
 import { PACKAGE } from '../version.js';
 import { registerActorDispatcher } from './actor.dispatcher.js';
 import { BullMqMessageQueue } from './bullmq-message-queue.js';
@@ -107,6 +108,7 @@ export class FederationModule {
         getQueueToken(QueueName.fedifyInbox),
         getQueueToken(QueueName.fedifyOutbox),
         getQueueToken(QueueName.fedifyFanout),
+        Metrics,
       ],
       useFactory: (
         cfg: RuntimeConfig,
@@ -122,6 +124,7 @@ export class FederationModule {
         inbox: Queue,
         outbox: Queue,
         fanout: Queue,
+        metrics: Metrics,
       ): Federation<void> => {
         const mq = (queue: Queue): BullMqMessageQueue =>
           new BullMqMessageQueue(queue, {
@@ -164,15 +167,19 @@ export class FederationModule {
             collectionsLog.warn(m);
           },
         });
-        registerInbox(federation, {
-          actors,
-          followers,
-          log: (m) => {
-            log.log(m);
+        registerInbox(
+          federation,
+          {
+            actors,
+            followers,
+            log: (m) => {
+              log.log(m);
+            },
+            seen: (host) => hostHealth.seen(host),
+            comments,
           },
-          seen: (host) => hostHealth.seen(host),
-          comments,
-        });
+          metrics,
+        );
         registerNodeInfo(federation, async () => {
           const counts = await actors.counts();
           return {

@@ -15,13 +15,23 @@ import {
   UnprocessableEntityException,
   UseGuards,
 } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiParam,
+  ApiQuery,
+} from '@nestjs/swagger';
 import type { JSONSchemaType } from 'ajv';
 import { randomBytes } from 'node:crypto';
-import { ApiAuthGuard, RequireScopes } from '../auth/api-auth.guard.js';
+import { ApiAuthGuard } from '../auth/api-auth.guard.js';
 import { ActorsService } from '../actors/actors.service.js';
 import { validator, validOrThrow } from '../common/validation.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { RuntimeConfig } from '../config/runtime.js';
+import { ApiEndpoint, ApiTag } from '../openapi/api-endpoint.js';
+import { jsonSchema, ref } from '../openapi/schemas.js';
 import type { Feed } from './feed.js';
 import { FeedPoller, type PollSummary } from './feed-poller.js';
 import { FeedRepository } from './feed.repository.js';
@@ -83,6 +93,13 @@ export interface FeedView {
 }
 
 const PAGE = 100;
+
+const FEED_ID = {
+  name: 'id',
+  description: "The feed's id (anything else is 404).",
+  schema: { type: 'string', format: 'uuid' },
+} as const;
+const NO_FEED = 'No such feed (`not_found`).';
 /** How long a poll by hand keeps the tick off the feed, unless the poll sets another time. */
 const POLL_LEASE_S = 300;
 
@@ -92,6 +109,7 @@ const POLL_LEASE_S = 300;
  */
 @Controller('api/v1/feeds')
 @UseGuards(ApiAuthGuard)
+@ApiTag('Feeds')
 export class FeedsController {
   constructor(
     private readonly feeds: FeedRepository,
@@ -101,7 +119,23 @@ export class FeedsController {
   ) {}
 
   @Post()
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: 'Subscribe to a feed',
+    description:
+      "Registers an RSS/Atom feed whose items become the owner's stories: give exactly one of " +
+      '`publicationId` and `authorId`. Polling starts at once; `backfill` says how many older ' +
+      'items the first poll federates.',
+    scopes: ['ingest'],
+    errors: {
+      400: { description: 'The body is not a feed subscription.', schema: 'ValidationError' },
+      409: 'The URL is registered already (`feed_exists`, with its `id`).',
+      422:
+        'Not https (`invalid_url`), not exactly one owner (`owner_required`), an unknown owner ' +
+        '(`unknown_owner`), or a minimum above the maximum (`invalid_bounds`).',
+    },
+  })
+  @ApiBody({ schema: jsonSchema(newFeedSchema) })
+  @ApiCreatedResponse({ description: 'Registered.', schema: ref('Feed') })
   async create(@Body() body: unknown): Promise<FeedView> {
     const input = validOrThrow(validNewFeed(body));
     const url = new URL(input.url);
@@ -156,7 +190,18 @@ export class FeedsController {
   }
 
   @Get()
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: 'List feeds',
+    description: `Feeds by id, ${PAGE} a page.`,
+    scopes: ['ingest'],
+  })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: '`next` of the previous page.',
+    schema: { type: 'string', format: 'uuid' },
+  })
+  @ApiOkResponse({ description: 'A page of feeds.', schema: ref('FeedPage') })
   async list(@Query('after') after?: string): Promise<{ items: FeedView[]; next: string | null }> {
     const cursor = after !== undefined && /^[0-9a-f-]{36}$/i.test(after) ? after : null;
     const feeds = await this.feeds.list(PAGE, cursor);
@@ -165,7 +210,14 @@ export class FeedsController {
   }
 
   @Get(':id')
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: 'Read a feed',
+    description: 'Its polling state, failures and WebSub subscription.',
+    scopes: ['ingest'],
+    errors: { 404: NO_FEED },
+  })
+  @ApiParam(FEED_ID)
+  @ApiOkResponse({ description: 'The feed.', schema: ref('Feed') })
   async get(
     @Param('id', new ParseUUIDPipe({ errorHttpStatusCode: HttpStatus.NOT_FOUND })) id: string,
   ): Promise<FeedView> {
@@ -175,7 +227,14 @@ export class FeedsController {
   /** Polls now (and re-enables a disabled feed); answers with what the poll did. */
   @Post(':id/poll')
   @HttpCode(200)
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: 'Poll a feed now',
+    description: 'Polls at once (re-enabling a disabled feed) and answers with what the poll did.',
+    scopes: ['ingest'],
+    errors: { 404: NO_FEED },
+  })
+  @ApiParam(FEED_ID)
+  @ApiOkResponse({ description: 'The poll and the feed after it.', schema: ref('FeedPoll') })
   async pollNow(
     @Param('id', new ParseUUIDPipe({ errorHttpStatusCode: HttpStatus.NOT_FOUND })) id: string,
   ): Promise<{ poll: PollSummary; feed: FeedView }> {
@@ -187,7 +246,14 @@ export class FeedsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: 'Unsubscribe from a feed',
+    description: 'Stories it brought stay.',
+    scopes: ['ingest'],
+    errors: { 404: NO_FEED },
+  })
+  @ApiParam(FEED_ID)
+  @ApiNoContentResponse({ description: 'Removed.' })
   async remove(
     @Param('id', new ParseUUIDPipe({ errorHttpStatusCode: HttpStatus.NOT_FOUND })) id: string,
   ): Promise<void> {

@@ -1,6 +1,7 @@
 import { InjectQueue, Processor } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
+import { Metrics } from '../metrics/metrics.js';
 import { type JobMap, QueueName } from '../queue/jobs.js';
 import { AppWorkerHost } from '../queue/queue-errors.js';
 import { FeedPoller, type PollSummary } from './feed-poller.js';
@@ -29,6 +30,7 @@ export class FeedsProcessor extends AppWorkerHost {
     private readonly feeds: FeedRepository,
     private readonly poller: FeedPoller,
     @InjectQueue(QueueName.feeds) private readonly queue: Queue,
+    private readonly metrics: Metrics,
   ) {
     super();
   }
@@ -36,7 +38,14 @@ export class FeedsProcessor extends AppWorkerHost {
   async process(job: FeedJob): Promise<number | PollSummary> {
     if (job.name === 'feeds.tick') return this.tick();
     const { feedId } = job.data as JobMap['feeds.poll'];
-    return this.poller.poll(feedId);
+    try {
+      const summary = await this.poller.poll(feedId);
+      this.metrics.feedPoll(summary.result);
+      return summary;
+    } catch (error) {
+      this.metrics.feedPoll('error');
+      throw error;
+    }
   }
 
   private async tick(): Promise<number> {

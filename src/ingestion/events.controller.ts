@@ -12,7 +12,10 @@ import {
   UnprocessableEntityException,
   UseGuards,
 } from '@nestjs/common';
-import { ApiAuthGuard, RequireScopes } from '../auth/api-auth.guard.js';
+import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiParam } from '@nestjs/swagger';
+import { ApiAuthGuard } from '../auth/api-auth.guard.js';
+import { ApiEndpoint, ApiTag } from '../openapi/api-endpoint.js';
+import { eventBodySchema, ref } from '../openapi/schemas.js';
 import type { IngestOutcome } from './ingest.js';
 import { IngestRepository, type LoggedLine } from './ingest.repository.js';
 import { IngestService } from './ingest.service.js';
@@ -36,6 +39,7 @@ export interface AcceptedEvent {
  */
 @Controller('api/v1/events')
 @UseGuards(ApiAuthGuard)
+@ApiTag('Events')
 export class EventsController {
   constructor(
     private readonly ingest: IngestService,
@@ -44,7 +48,31 @@ export class EventsController {
 
   @Post()
   @HttpCode(202)
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: 'Send an article event',
+    description:
+      'One event of the contract in docs/events.md (`article.published`, `article.updated`, ' +
+      '`article.deleted`), or a `comment.reply`; up to 8 MiB. Every event leaves a line in the ' +
+      'ingest log. Retrying after a timeout or a 5xx is safe: the `eventId` makes a repeat a no-op.',
+    scopes: ['ingest'],
+    errors: {
+      400: {
+        description:
+          'Not an event of the schema (`invalid_event`, with a pointer per problem), or not JSON.',
+        schema: 'ValidationError',
+      },
+      422:
+        'Valid but impossible: e.g. a custom domain another publication holds ' +
+        '(`custom_domain_taken`), or a reply to a comment that cannot be answered.',
+      503: 'The database is unavailable: send the same event again later.',
+    },
+  })
+  @ApiBody({ schema: eventBodySchema() })
+  @ApiAcceptedResponse({
+    description:
+      'Stored, or recognised: `outcome` is `applied`, `unchanged`, `stale` or `duplicate`.',
+    schema: ref('AcceptedEvent'),
+  })
   async post(@Body() body: unknown): Promise<AcceptedEvent> {
     const result = await this.ingest.ingestEvent(body, 'http');
     if (result.outcome === 'rejected') {
@@ -71,7 +99,17 @@ export class EventsController {
 
   /** The ingest log lines of one event, oldest first: what arrived, from where, what became of it. */
   @Get(':eventId')
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: "An event's ingest log",
+    description: 'Every time the event arrived, oldest first: from where, and what became of it.',
+    scopes: ['ingest'],
+    errors: {
+      400: 'The event id is not a UUID.',
+      404: 'The event never arrived (`not_found`).',
+    },
+  })
+  @ApiParam({ name: 'eventId', schema: { type: 'string', format: 'uuid' } })
+  @ApiOkResponse({ description: 'The log lines.', schema: ref('EventLog') })
   async get(
     @Param('eventId', new ParseUUIDPipe({ errorHttpStatusCode: HttpStatus.BAD_REQUEST }))
     eventId: string,

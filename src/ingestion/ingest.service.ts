@@ -1,10 +1,11 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Injectable, Logger, Optional } from '@nestjs/common';
 import { AnswerRefused, ReplyBack } from '../comments/reply-back.js';
 import { COMMENT_REPLY, parseCommentReply } from './comment-reply-event.js';
 import type { Queue } from 'bullmq';
 import { ActorsService } from '../actors/actors.service.js';
 import { contentHash } from '../articles/content-hash.js';
+import { Metrics } from '../metrics/metrics.js';
 import { type JobMap, QueueName, PUBLISH_JOB_OPTIONS } from '../queue/jobs.js';
 import { commandOf, eventIdOf, validateArticleEvent } from './article-event.js';
 import type {
@@ -43,6 +44,7 @@ export class IngestService implements EventSink {
     @InjectQueue(QueueName.publish)
     private readonly publishQueue: Queue<JobMap['article.publish'], unknown, 'article.publish'>,
     private readonly replyBack: ReplyBack,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   /** Ingest counters of this process (`source:outcome` → count). */
@@ -370,6 +372,7 @@ export class IngestService implements EventSink {
   private done(source: IngestSource, outcome: IngestOutcome): IngestOutcome {
     const key = `${source}:${outcome.outcome}`;
     this.counts[key] = (this.counts[key] ?? 0) + 1;
+    this.metrics?.ingest(source, outcome.outcome);
     if (outcome.outcome === 'rejected') {
       this.logger.warn(
         `${source} event ${outcome.eventId ?? '(no id)'} rejected: ${outcome.reason ?? ''} ${outcome.message ?? ''}`,

@@ -1,9 +1,12 @@
 import { Controller, Get, Inject, NotFoundException, Param, UseGuards } from '@nestjs/common';
 import { attributionDomains } from '../actors/attribution-domains.js';
 import { ActorsService } from '../actors/actors.service.js';
-import { ApiAuthGuard, RequireScopes } from '../auth/api-auth.guard.js';
+import { ApiOkResponse, ApiParam } from '@nestjs/swagger';
+import { ApiAuthGuard } from '../auth/api-auth.guard.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { RuntimeConfig } from '../config/runtime.js';
+import { ApiEndpoint, ApiTag } from '../openapi/api-endpoint.js';
+import { ref } from '../openapi/schemas.js';
 import { type AttributionView, attributionView } from './attribution.js';
 
 /**
@@ -12,6 +15,7 @@ import { type AttributionView, attributionView } from './attribution.js';
  */
 @Controller('api/v1/authors')
 @UseGuards(ApiAuthGuard)
+@ApiTag('Actors')
 export class AttributionController {
   constructor(
     private readonly actors: ActorsService,
@@ -19,7 +23,16 @@ export class AttributionController {
   ) {}
 
   @Get(':platformId/attribution')
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: "An author's `fediverse:creator` meta tag",
+    description:
+      "The meta tag the platform puts on the author's story pages for Mastodon's byline on " +
+      'link cards, and the domains where it counts.',
+    scopes: ['ingest'],
+    errors: { 404: 'No such author (`not_found`).' },
+  })
+  @ApiParam({ name: 'platformId', description: "The platform's id of the author." })
+  @ApiOkResponse({ description: 'The attribution advice.', schema: ref('Attribution') })
   async get(@Param('platformId') platformId: string): Promise<AttributionView> {
     const author = await this.actors.findByPlatformId('author', platformId);
     if (author === null) {

@@ -7,9 +7,17 @@ import {
   Put,
   UseGuards,
 } from '@nestjs/common';
-import { ApiAuthGuard, RequireScopes } from '../auth/api-auth.guard.js';
+import { ApiOkResponse, ApiParam } from '@nestjs/swagger';
+import { ApiAuthGuard } from '../auth/api-auth.guard.js';
 import type { Article } from '../articles/article.js';
 import { ArticleRepository, type PinResult } from '../articles/article.repository.js';
+import { ApiEndpoint, ApiTag } from '../openapi/api-endpoint.js';
+import { ref } from '../openapi/schemas.js';
+
+const PIN_ERRORS = {
+  404: 'The bridge never had this story (`not_found`).',
+  409: 'The story was deleted (`article_deleted`).',
+};
 
 /** What the pin calls answer with 200. */
 export interface PinView {
@@ -30,17 +38,34 @@ export interface PinView {
  */
 @Controller('api/v1/articles')
 @UseGuards(ApiAuthGuard)
+@ApiTag('Articles')
 export class PinController {
   constructor(private readonly articles: ArticleRepository) {}
 
   @Put(':platformId/pin')
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: 'Pin a story',
+    description:
+      'Lists the story in the featured collection of each of its authors and of its publication. ' +
+      'Pinning it again keeps the first `pinnedAt`.',
+    scopes: ['ingest'],
+    errors: PIN_ERRORS,
+  })
+  @ApiParam({ name: 'platformId', description: "The platform's id of the story." })
+  @ApiOkResponse({ description: 'Pinned.', schema: ref('Pin') })
   async pin(@Param('platformId') platformId: string): Promise<PinView> {
     return viewOf(platformId, await this.articles.setPinned(platformId, true));
   }
 
   @Delete(':platformId/pin')
-  @RequireScopes('ingest')
+  @ApiEndpoint({
+    summary: 'Unpin a story',
+    description: 'Unpinning a story that is not pinned changes nothing.',
+    scopes: ['ingest'],
+    errors: PIN_ERRORS,
+  })
+  @ApiParam({ name: 'platformId', description: "The platform's id of the story." })
+  @ApiOkResponse({ description: 'Unpinned.', schema: ref('Pin') })
   async unpin(@Param('platformId') platformId: string): Promise<PinView> {
     return viewOf(platformId, await this.articles.setPinned(platformId, false));
   }

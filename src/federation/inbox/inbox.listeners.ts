@@ -1,4 +1,4 @@
-import type { Federation, RequestContext } from '@fedify/fedify';
+import type { Federation, InboxContext, RequestContext } from '@fedify/fedify';
 import {
   Activity,
   Announce,
@@ -14,6 +14,7 @@ import {
   Update,
 } from '@fedify/vocab';
 import type { UnverifiedActivityReason } from '@fedify/fedify';
+import type { InboxMetrics } from '../../metrics/metrics.js';
 import { BlockHandler, RejectHandler } from './block.handler.js';
 import { CreateHandler } from './create.handler.js';
 import { DeleteHandler } from './delete.handler.js';
@@ -33,7 +34,11 @@ export const SHARED_INBOX_PATH = '/inbox';
  * Registers one handler per activity type. Signatures are verified by Fedify before any handler
  * runs; what cannot be verified goes to {@link answerUnverified}.
  */
-export function registerInbox(federation: Federation<void>, deps: InboxDeps): void {
+export function registerInbox(
+  federation: Federation<void>,
+  deps: InboxDeps,
+  metrics?: InboxMetrics,
+): void {
   const follow = new FollowHandler(deps);
   const undo = new UndoHandler(deps);
   const del = new DeleteHandler(deps);
@@ -55,54 +60,73 @@ export function registerInbox(federation: Federation<void>, deps: InboxDeps): vo
       deps.log(`delivery health of ${host} not reset: ${String(error)}`);
     }
   };
+  // Each listener clears its sender's host, then handles the activity; both are counted by type.
+  const listener =
+    <T extends Activity>(type: string, handle: (ctx: InboxContext<void>, a: T) => Promise<void>) =>
+    async (ctx: InboxContext<void>, a: T): Promise<void> => {
+      try {
+        await seen(a);
+        await handle(ctx, a);
+      } catch (error) {
+        metrics?.inbox(type, 'error');
+        throw error;
+      }
+      metrics?.inbox(type, 'handled');
+    };
   federation
     .setInboxListeners(INBOX_PATH, SHARED_INBOX_PATH)
-    .on(Follow, async (ctx, a) => {
+    .on(
+      Follow,
+      listener('Follow', (ctx, a) => follow.handle(ctx, a)),
+    )
+    .on(
+      Undo,
+      listener('Undo', (ctx, a) => undo.handle(ctx, a)),
+    )
+    .on(
+      Delete,
+      listener('Delete', (ctx, a) => del.handle(ctx, a)),
+    )
+    .on(
+      Move,
+      listener('Move', (ctx, a) => move.handle(ctx, a)),
+    )
+    .on(
+      Block,
+      listener('Block', (ctx, a) => block.handle(ctx, a)),
+    )
+    .on(
+      Reject,
+      listener('Reject', (ctx, a) => reject.handle(ctx, a)),
+    )
+    .on(
+      Create,
+      listener('Create', (ctx, a) => create.handle(ctx, a)),
+    )
+    .on(
+      Update,
+      listener('Update', (ctx, a) => update.handle(ctx, a)),
+    )
+    .on(
+      Flag,
+      listener('Flag', (ctx, a) => flags.handle(ctx, a)),
+    )
+    .on(
+      Like,
+      listener('Like', (ctx, a) => interactions.like(ctx, a)),
+    )
+    .on(
+      Announce,
+      listener('Announce', (ctx, a) => interactions.announce(ctx, a)),
+    )
+    .on(Activity, async (_ctx, a) => {
       await seen(a);
-      await follow.handle(ctx, a);
+      metrics?.inbox(vocabularyName(a), 'ignored');
     })
-    .on(Undo, async (ctx, a) => {
-      await seen(a);
-      await undo.handle(ctx, a);
+    .onUnverifiedActivity((ctx, activity, reason) => {
+      metrics?.signatureFailure(reason.type);
+      return answerUnverified(ctx, activity, reason, deps);
     })
-    .on(Delete, async (ctx, a) => {
-      await seen(a);
-      await del.handle(ctx, a);
-    })
-    .on(Move, async (ctx, a) => {
-      await seen(a);
-      await move.handle(ctx, a);
-    })
-    .on(Block, async (ctx, a) => {
-      await seen(a);
-      await block.handle(ctx, a);
-    })
-    .on(Reject, async (ctx, a) => {
-      await seen(a);
-      await reject.handle(ctx, a);
-    })
-    .on(Create, async (ctx, a) => {
-      await seen(a);
-      await create.handle(ctx, a);
-    })
-    .on(Update, async (ctx, a) => {
-      await seen(a);
-      await update.handle(ctx, a);
-    })
-    .on(Flag, async (ctx, a) => {
-      await seen(a);
-      await flags.handle(ctx, a);
-    })
-    .on(Like, async (ctx, a) => {
-      await seen(a);
-      await interactions.like(ctx, a);
-    })
-    .on(Announce, async (ctx, a) => {
-      await seen(a);
-      await interactions.announce(ctx, a);
-    })
-    .on(Activity, (_ctx, a) => seen(a))
-    .onUnverifiedActivity((ctx, activity, reason) => answerUnverified(ctx, activity, reason, deps))
     .onError((_ctx, error) => {
       deps.log(`inbox handler failed: ${error.message}`);
     });
@@ -141,6 +165,12 @@ export async function answerUnverified(
     return undefined;
   }
   return unavailable(`key ${reason.keyId.href} could not be fetched: ${result.error.message}`);
+}
+
+/** The vocabulary name of an activity's class (`EmojiReact`), a bounded metrics label. */
+function vocabularyName(activity: Activity): string {
+  const name = activity.constructor.name;
+  return /^[A-Za-z]{1,40}$/.test(name) ? name : 'Activity';
 }
 
 /** A Delete whose object is its actor, signed by a key on that actor's document. */

@@ -10,10 +10,14 @@ import {
   ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
-import { ApiAuthGuard, RequireScopes } from '../../auth/api-auth.guard.js';
+import { ApiOkResponse } from '@nestjs/swagger';
+import { ApiAuthGuard } from '../../auth/api-auth.guard.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { runsWorkers } from '../../config/config.js';
 import type { RuntimeConfig } from '../../config/runtime.js';
+import { ApiEndpoint, ApiTag } from '../../openapi/api-endpoint.js';
+import { ref } from '../../openapi/schemas.js';
+import { Metrics } from '../../metrics/metrics.js';
 import type { EventSink } from '../ingest.js';
 import {
   KafkaIngestConsumer,
@@ -61,10 +65,15 @@ export class KafkaIngestionRunner implements OnApplicationBootstrap, BeforeAppli
   constructor(
     @Inject(KAFKA_CONSUMER) private readonly consumer: KafkaIngestConsumer,
     @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!runsWorkers(this.config)) return;
+    this.metrics.kafkaLagSource(async () => {
+      const { topic, partitions } = await this.consumer.lag();
+      return { topic, partitions: partitions.map((p) => ({ ...p, lag: Number(p.lag) })) };
+    });
     this.started = this.consumer.start().catch((error: unknown) => {
       this.logger.error(`Kafka consumer did not start: ${String(error)}`);
     });
@@ -80,11 +89,23 @@ export class KafkaIngestionRunner implements OnApplicationBootstrap, BeforeAppli
 /** `GET /api/v1/ingestion/kafka` (scope `admin`): consumer lag per partition, from the brokers. */
 @Controller('api/v1/ingestion')
 @UseGuards(ApiAuthGuard)
+@ApiTag('Events')
 export class KafkaLagController {
   constructor(@Inject(KAFKA_CONSUMER) private readonly consumer: KafkaIngestConsumer | null) {}
 
   @Get('kafka')
-  @RequireScopes('admin')
+  @ApiEndpoint({
+    summary: 'Kafka consumer lag',
+    description:
+      "Per partition of the article events topic: the group's committed offset, the end offset " +
+      "and the lag, read from the brokers; and this process's consumer counters.",
+    scopes: ['admin'],
+    errors: {
+      404: 'Kafka ingestion is off: `KAFKA_BROKERS` is not set (`kafka_off`).',
+      503: 'The brokers did not answer (`kafka_unavailable`).',
+    },
+  })
+  @ApiOkResponse({ description: 'The lag.', schema: ref('KafkaLag') })
   async lag(): Promise<KafkaIngestLag & { consumer: KafkaIngestStats | null }> {
     if (this.consumer === null) {
       throw new NotFoundException({ error: 'kafka_off', message: 'KAFKA_BROKERS is not set' });
