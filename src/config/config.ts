@@ -279,6 +279,12 @@ export function loadConfig(env: Env): AppConfig {
   }
 
   const role = oneOf('ROLE', ROLES, 'all');
+  const metricsPort = int('METRICS_PORT', 9464, 0, 65535);
+  if (role === 'web' && metricsPort !== 0 && metricsPort === port) {
+    problems.push(
+      'METRICS_PORT must differ from PORT: web processes serve /metrics on its own port',
+    );
+  }
   if (role !== 'all' && read('DATABASE_URL') === undefined) {
     problems.push(
       `ROLE=${role} needs DATABASE_URL: the embedded database serves a single process, ROLE=all`,
@@ -309,7 +315,7 @@ export function loadConfig(env: Env): AppConfig {
     runMigrations: bool('RUN_MIGRATIONS', true),
     embeddedPostgresPort: int('EMBEDDED_POSTGRES_PORT', 0, 0, 65535),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 9000, 1000, 600000),
-    metricsPort: int('METRICS_PORT', 9464, 0, 65535),
+    metricsPort,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -14,10 +14,11 @@ import { QueueHealthIndicator } from '../health/queue.health.js';
 import { Metrics } from './metrics.js';
 
 /**
- * For processes without an HTTP server (`ROLE=worker`): a plain node:http listener on
- * `METRICS_PORT` (0: none) that serves `GET /metrics`, `/health/live` and `/health/ready` — the
- * same readiness as the web role's (database and queue backend answer). Started after boot,
- * closed at shutdown. A port that cannot be bound is logged; the worker runs on without it.
+ * For the production roles (`web`, `worker`): a plain node:http listener on `METRICS_PORT`
+ * (0: none), apart from the public port, that serves `GET /metrics`, `/health/live` and
+ * `/health/ready` — the same readiness as the web role's (database and queue backend answer).
+ * Started after boot, closed at shutdown. A port that cannot be bound is logged; the process runs
+ * on without it (its probes on that port then fail, which shows it).
  */
 @Injectable()
 export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {

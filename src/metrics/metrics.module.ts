@@ -3,7 +3,6 @@ import { type DynamicModule, Injectable, Module, type OnModuleInit } from '@nest
 import { ModuleRef } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import type { Queue } from 'bullmq';
-import { servesHttp } from '../config/config.js';
 import type { RuntimeConfig } from '../config/runtime.js';
 import { QueueHealthIndicator } from '../health/queue.health.js';
 import { ALL_QUEUES } from '../queue/jobs.js';
@@ -33,24 +32,25 @@ class MetricsSources implements OnModuleInit {
 
 /**
  * Prometheus metrics: one registry per process, the {@link Metrics} hooks everywhere (global), and
- * `GET /metrics` — on the main HTTP server where there is one, otherwise (`ROLE=worker`) on
- * `METRICS_PORT` with the health endpoints beside it. See docs/metrics.md.
+ * `GET /metrics`. Production roles (`web`, `worker`) serve it on `METRICS_PORT`, with the health
+ * endpoints beside it, and never on the public port an Ingress routes to; `ROLE=all` (one process,
+ * trying it out) serves it on its main port. See docs/metrics.md.
  */
 @Module({})
 export class MetricsModule {
   static forRoot(config: RuntimeConfig): DynamicModule {
-    const http = servesHttp(config);
+    const onMainPort = config.role === 'all';
     return {
       module: MetricsModule,
       global: true,
-      imports: http ? [] : [TerminusModule],
-      controllers: http ? [MetricsController] : [],
+      imports: onMainPort ? [] : [TerminusModule],
+      controllers: onMainPort ? [MetricsController] : [],
       providers: [
         { provide: METRICS_REGISTRY, useFactory: createRegistry },
         Metrics,
         MetricsRepository,
         MetricsSources,
-        ...(http ? [] : [QueueHealthIndicator, MetricsServer]),
+        ...(onMainPort ? [] : [QueueHealthIndicator, MetricsServer]),
       ],
       exports: [Metrics],
     };

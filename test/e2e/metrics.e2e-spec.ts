@@ -237,9 +237,10 @@ void describe('Prometheus metrics at /metrics', () => {
   });
 });
 
-// ROLE=worker serves no HTTP, except /metrics and /health/* on METRICS_PORT. Queues on BullMQ's
-// Postgres backend here (the ROLE=all bridge above uses Redis when the run has one).
-void describe('METRICS_PORT of a ROLE=worker process', () => {
+// ROLE=web and ROLE=worker serve /metrics (and /health/*) on METRICS_PORT, never on the public
+// port; a worker serves no other HTTP. Queues on BullMQ's Postgres backend here (the ROLE=all
+// bridge above uses Redis when the run has one).
+void describe('METRICS_PORT of ROLE=web and ROLE=worker processes', () => {
   const SECRET_KEY = 'e2e-secret-key-0123456789abcdefghijklmnopqrstuv';
   let databaseName: string;
   let env: Record<string, string | undefined>;
@@ -275,10 +276,18 @@ void describe('METRICS_PORT of a ROLE=worker process', () => {
   });
 
   it('serves /metrics, /health/live and /health/ready; closes the port on SIGTERM', async () => {
-    const web = AppProcess.start({ ...env, ROLE: 'web', PORT: String(await freePort()) });
+    const webMetricsPort = await freePort();
+    const web = AppProcess.start({
+      ...env,
+      ROLE: 'web',
+      PORT: String(await freePort()),
+      METRICS_PORT: String(webMetricsPort),
+    });
     started.push(web);
     await web.waitUntilReady(20_000); // migrates the database
-    const webMetrics = await scrape(web.url);
+    // Not on the public port an Ingress routes to: on METRICS_PORT only.
+    assert.equal((await fetch(`${web.url}/metrics`)).status, 404);
+    const webMetrics = await scrape(`http://127.0.0.1:${webMetricsPort}`);
     assertQueueSeries(webMetrics);
 
     const metricsPort = await freePort();

@@ -281,7 +281,9 @@ spec:
             - name: http
               containerPort: {{ $ctx.Values.containerPorts.http | int }}
               protocol: TCP
-            {{- else }}
+            {{- end }}
+            {{- if not $embedded }}
+            # web and worker serve /metrics here, apart from the port the Ingress reaches.
             - name: metrics
               containerPort: {{ $ctx.Values.containerPorts.metrics | int }}
               protocol: TCP
