@@ -73,6 +73,21 @@ export class Publisher {
 
   /** Publishes what changed about story `articleId`; returns the activities written. */
   async publish(articleId: string): Promise<PublishResult> {
+    return this.write(articleId, false);
+  }
+
+  /**
+   * Records a story as published without sending it (the admin CLI's `backfill`): what a Create
+   * to nobody leaves — `article_federation` with the rendered hash, the Create and the Announces
+   * stored with no deliveries and marked queued, dated at the story's publication so outboxes
+   * list it in its place. Its next change is then an Update, as for any story followers have.
+   * Skipped when the story was published (or deleted) already.
+   */
+  async backfill(articleId: string): Promise<PublishResult> {
+    return this.write(articleId, true);
+  }
+
+  private async write(articleId: string, silent: boolean): Promise<PublishResult> {
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
         `publish:${articleId}`,
@@ -86,6 +101,7 @@ export class Publisher {
       );
       const sent = rows[0] ?? null;
       if (sent?.state === 'deleted') return skipped('already deleted on the fediverse');
+      if (silent && sent !== null) return skipped('already published');
       if (article.deletedAt !== null) {
         if (sent === null) return skipped('deleted before it was ever sent');
         return this.delete(tx, article, sent);
@@ -104,7 +120,7 @@ export class Publisher {
       const hash = renderedHash(json);
       if (sent === null) {
         const others = [...authors.slice(1), ...(publication === null ? [] : [publication])];
-        return this.create(tx, article, json, hash, primary, others);
+        return this.create(tx, article, json, hash, primary, others, silent);
       }
       if (sent.rendered_hash === hash) {
         // Checked: the reconcile sweep compares this time with the story's.
@@ -143,16 +159,16 @@ export class Publisher {
     hash: string,
     author: Actor,
     others: readonly Actor[],
+    silent: boolean,
   ): Promise<PublishResult> {
-    const now = new Date();
+    const now = silent ? article.publishedAt : new Date();
+    const inboxesOf = (actorId: string) =>
+      silent ? Promise.resolve([]) : this.followers.inboxes([actorId]);
     const authorUrl = actorUrl(this.config.publicUrl, author.id).href;
     const create = this.activity('Create', author.id, article.id, json.id, (uri) =>
       articleActivity('Create', uri, authorUrl, json, now),
     );
-    await this.deliveries.insertActivity(tx, {
-      ...create,
-      inboxes: await this.followers.inboxes([author.id]),
-    });
+    await this.deliveries.insertActivity(tx, { ...create, inboxes: await inboxesOf(author.id) });
     const ids = [create.id];
     // Servers keep a Create only from an actor someone there follows (Mastodon: "related to
     // local activity"): co-authors and the publication each boost the story to their followers.
@@ -170,9 +186,17 @@ export class Publisher {
       );
       await this.deliveries.insertActivity(tx, {
         ...announce,
-        inboxes: await this.followers.inboxes([booster.id]),
+        inboxes: await inboxesOf(booster.id),
       });
       ids.push(announce.id);
+    }
+    if (silent) {
+      // Nothing to send: dated in the back catalogue, and marked queued for the delivery relay.
+      await tx.query(
+        `UPDATE outbound_activities SET created_at = $2, enqueued_at = now()
+          WHERE id = ANY($1::uuid[])`,
+        [ids, now],
+      );
     }
     await tx.query(
       `INSERT INTO article_federation

@@ -9,6 +9,7 @@ import { DeliveryModule } from '../../delivery/delivery.module.js';
 import { KeyRotationService } from '../../federation/key-rotation.js';
 import { FeedsModule } from '../../feeds/feeds.module.js';
 import { FollowersModule } from '../../followers/followers.module.js';
+import { Publisher } from '../../publishing/publisher.js';
 import { QueueModule } from '../../queue/queue.module.js';
 import { AdminRepository } from './admin.repository.js';
 import { Backfiller } from './backfiller.js';
@@ -37,7 +38,7 @@ export class CliModule {
         DeliveryModule.forRoot(config),
         FeedsModule.forRoot(config),
       ],
-      providers: [KeyRotationService, AdminRepository, Backfiller],
+      providers: [KeyRotationService, AdminRepository, Publisher, Backfiller],
     };
   }
 }
