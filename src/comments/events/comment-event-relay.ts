@@ -13,6 +13,7 @@ import type { EntityManager } from 'typeorm';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { RuntimeConfig } from '../../config/runtime.js';
 import { kafkaLogCreator } from '../../ingestion/kafka/kafka-ingest-consumer.js';
+import { nestKafkaLogger } from '../../ingestion/kafka/kafka-ingestion.js';
 import { type JobMap, QueueName } from '../../queue/jobs.js';
 import { commentEventMessage } from './comment-event.js';
 import { type CommentEventSink, CommentEventsRepository } from './comment-events.repository.js';
@@ -55,7 +56,6 @@ export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicat
     @InjectQueue(QueueName.webhooks) private readonly webhooks: Queue,
     @Inject(APP_CONFIG) private readonly config: RuntimeConfig,
   ) {
-    const logger = new Logger('CommentEventsKafka');
     this.kafka =
       config.kafkaBrokers.length === 0
         ? null
@@ -64,17 +64,7 @@ export class CommentEventRelay implements OnApplicationBootstrap, BeforeApplicat
             brokers: [...config.kafkaBrokers],
             connectionTimeout: 3000,
             logLevel: logLevel.WARN,
-            logCreator: kafkaLogCreator({
-              log: (m) => {
-                logger.log(m);
-              },
-              warn: (m) => {
-                logger.warn(m);
-              },
-              error: (m) => {
-                logger.error(m);
-              },
-            }),
+            logCreator: kafkaLogCreator(nestKafkaLogger('CommentEventsKafka')),
           });
   }
 

@@ -21,6 +21,7 @@ import { Metrics } from '../../metrics/metrics.js';
 import type { EventSink } from '../ingest.js';
 import {
   KafkaIngestConsumer,
+  type KafkaIngestLogger,
   type KafkaIngestLag,
   type KafkaIngestStats,
 } from './kafka-ingest-consumer.js';
@@ -30,7 +31,6 @@ export const KAFKA_CONSUMER = Symbol('KAFKA_CONSUMER');
 
 /** Builds the consumer from the configuration. */
 export function kafkaConsumerFactory(config: RuntimeConfig, sink: EventSink): KafkaIngestConsumer {
-  const logger = new Logger('KafkaIngest');
   return new KafkaIngestConsumer({
     brokers: [...config.kafkaBrokers],
     clientId: config.kafka.clientId,
@@ -38,18 +38,24 @@ export function kafkaConsumerFactory(config: RuntimeConfig, sink: EventSink): Ka
     topic: config.kafka.topic,
     dlqTopic: config.kafka.dlqTopic,
     sink,
-    logger: {
-      log: (m) => {
-        logger.log(m);
-      },
-      warn: (m) => {
-        logger.warn(m);
-      },
-      error: (m) => {
-        logger.error(m);
-      },
-    },
+    logger: nestKafkaLogger('KafkaIngest'),
   });
+}
+
+/** A Nest logger in the shape the Kafka clients log to. */
+export function nestKafkaLogger(context: string): KafkaIngestLogger {
+  const logger = new Logger(context);
+  return {
+    log: (m) => {
+      logger.log(m);
+    },
+    warn: (m) => {
+      logger.warn(m);
+    },
+    error: (m) => {
+      logger.error(m);
+    },
+  };
 }
 
 /**
