@@ -70,7 +70,8 @@ let embedded;
 if (!process.env.DATABASE_URL) {
   const { startEmbeddedPostgres } = await import(join(dist, 'src/database/embedded-postgres.js'));
   const dataDir = await mkdtemp(join(tmpdir(), 'bridge-test-pg-'));
-  embedded = await startEmbeddedPostgres({ dataDir, log: () => {} });
+  // Several test files run at once, each starting service processes with pools of their own.
+  embedded = await startEmbeddedPostgres({ dataDir, log: () => {}, maxConnections: 400 });
   embedded.dataDir = dataDir;
   env.TEST_DATABASE_URL = embedded.url;
   // Interrupted runs still stop the cluster (it runs detached) and remove its directory.

@@ -17,6 +17,11 @@ export interface EmbeddedPostgresOptions {
   readonly log: (message: string) => void;
   /** Name of the database the service uses. Default `bridge`. */
   readonly database?: string;
+  /**
+   * Postgres's `max_connections` (its default, 100, when not given). The test run raises it: it
+   * runs many service processes against one cluster at once.
+   */
+  readonly maxConnections?: number;
 }
 
 /** A running embedded cluster. */
@@ -88,7 +93,7 @@ export async function startEmbeddedPostgres(
 
   const started = Date.now();
   const logFile = join(dataDir, LOG_FILE);
-  const server = await spawnServer(clusterDir, port, logFile, isRoot);
+  const server = await spawnServer(clusterDir, port, logFile, isRoot, options.maxConnections);
   const adminUrl = connectionUrl(password, port, 'postgres');
   try {
     await waitUntilReady(adminUrl, server);
@@ -144,6 +149,7 @@ async function spawnServer(
   port: number,
   logFile: string,
   isRoot: boolean,
+  maxConnections: number | undefined,
 ): Promise<ChildProcess> {
   const postgres = await postgresBinary();
   const ids = isRoot ? await postgresUserIds() : {};
@@ -160,6 +166,7 @@ async function spawnServer(
         'listen_addresses=127.0.0.1',
         '-c',
         'unix_socket_directories=',
+        ...(maxConnections === undefined ? [] : ['-c', `max_connections=${maxConnections}`]),
       ],
       { ...ids, detached: true, stdio: ['ignore', out.fd, out.fd] },
     );
