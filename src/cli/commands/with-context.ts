@@ -11,9 +11,16 @@ export async function withContext<T>(
 ): Promise<T> {
   const { openContext } = await import('./context.js');
   const context = await openContext(input.config, input.io);
+  let result: T;
   try {
-    return await use(context);
-  } finally {
-    await context.close();
+    result = await use(context);
+  } catch (error) {
+    // The command's own error is what the operator needs; a failure to close comes second.
+    await context.close().catch((closing: unknown) => {
+      input.io.err(`also, closing failed: ${String(closing)}`);
+    });
+    throw error;
   }
+  await context.close();
+  return result;
 }
