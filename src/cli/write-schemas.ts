@@ -4,10 +4,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { ARTICLE_EVENT_SCHEMA } from '../ingestion/article-event.schema.js';
+import { ARTICLE_SCHEMA } from '../publishing/article.schema.js';
 
 /** File name (under schemas/) → schema. */
 export const PUBLIC_SCHEMAS: Readonly<Record<string, object>> = {
   'article-event.v1.json': ARTICLE_EVENT_SCHEMA,
+  'article.v1.json': ARTICLE_SCHEMA,
 };
 
 /** The file's text: the schema with the draft it is written in, two-space JSON. */

@@ -65,11 +65,15 @@ export function renderArticle(input: RenderInput): ArticleJson {
   );
   const to = article.visibility === 'unlisted' ? followers : [PUBLIC];
   const cc = article.visibility === 'unlisted' ? [PUBLIC] : followers;
-  const tags = article.tags.map((t) => ({
-    type: 'Hashtag',
-    href: tagUrl(publicUrl, t).href,
-    name: `#${t}`,
-  }));
+  // A tag with no letter or digit is no hashtag on any server (and `.` or `..` would resolve
+  // as a path segment in its URL): left out.
+  const tags = article.tags
+    .filter((t) => /[\p{L}\p{N}]/u.test(t))
+    .map((t) => ({
+      type: 'Hashtag',
+      href: tagUrl(publicUrl, t).href,
+      name: `#${t}`,
+    }));
   const language = article.language;
   const published = isoSeconds(article.publishedAt);
   const updated = isoSeconds(article.updatedAt);
