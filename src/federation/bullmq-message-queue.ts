@@ -58,7 +58,7 @@ export class BullMqMessageQueue implements MessageQueue {
   ) {}
 
   async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
-    await this.queue.add(JOB_NAME, { message }, jobOptions(options));
+    await this.queue.add(JOB_NAME, { message: storable(message) }, jobOptions(options));
   }
 
   async enqueueMany(
@@ -67,7 +67,7 @@ export class BullMqMessageQueue implements MessageQueue {
   ): Promise<void> {
     const opts = jobOptions(options);
     await this.queue.addBulk(
-      messages.map((message) => ({ name: JOB_NAME, data: { message }, opts })),
+      messages.map((message) => ({ name: JOB_NAME, data: { message: storable(message) }, opts })),
     );
   }
 
@@ -118,6 +118,25 @@ function jobOptions(options: MessageQueueEnqueueOptions | undefined): JobsOption
     removeOnComplete: true,
     removeOnFail: { count: 1000 },
   };
+}
+
+/** A `\u` escape of NUL or a lone surrogate in JSON text (not an escaped backslash + `u`). */
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi;
+
+/**
+ * `message` with NUL characters and lone surrogates in its strings replaced by U+FFFD. Postgres
+ * `jsonb` (BullMQ's Postgres backend) refuses both (`unsupported Unicode escape sequence`,
+ * `invalid input syntax for type json`), so an inbox activity carrying one failed to enqueue
+ * and its sender got a 500 — and retried it for days. Found by test/e2e/inbox-fuzz.e2e-spec.ts.
+ * Neither is meaningful text; both queue backends now store the same thing.
+ */
+export function storable(message: unknown): unknown {
+  if (message === undefined) return message;
+  const json = JSON.stringify(message);
+  // JSON.stringify writes NUL and lone surrogates as escapes (well-formed stringify), paired
+  // surrogates as characters; so a matching escape is always one to replace.
+  if (!/\\u(?:0000|d[89a-f])/i.test(json)) return message;
+  return JSON.parse(json.replace(UNSTORABLE_ESCAPE, '$1\\ufffd')) as unknown;
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { Federation } from '@fedify/fedify';
+import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import {
+  duplicateSignatureParameter,
   isActivityJsonType,
   isInboxPath,
   selfDeleteActor,
@@ -99,6 +101,16 @@ async function handle(
         });
         return;
       }
+      const duplicate = duplicateSignatureParameter(
+        typeof signature === 'string' ? signature : undefined,
+      );
+      if (duplicate !== null) {
+        res.status(401).json({
+          error: 'invalid_signature',
+          message: `the Signature header gives ${duplicate} twice`,
+        });
+        return;
+      }
       // Fedify's draft-cavage check covers the path only; a query the signer did not sign is refused.
       if (req.originalUrl.includes('?')) {
         res.status(401).json({ error: 'invalid_signature', message: 'inbox URLs take no query' });
@@ -127,17 +139,33 @@ async function handle(
   // Fedify calls these for requests that are not its own; the marker hands them on to Nest.
   const notOurs = new Response(null, { status: 404 });
   const isWebFinger = req.path === '/.well-known/webfinger';
-  const response = await federation.fetch(request, {
-    contextData: undefined,
-    onNotFound: () =>
-      isWebFinger
-        ? new Response(JSON.stringify({ error: 'not_found', message: 'no such account here' }), {
-            status: 404,
-            headers: { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' },
-          })
-        : notOurs,
-    onNotAcceptable: () => notOurs,
-  });
+  let response: globalThis.Response;
+  try {
+    response = await federation.fetch(request, {
+      contextData: undefined,
+      onNotFound: () =>
+        isWebFinger
+          ? new Response(JSON.stringify({ error: 'not_found', message: 'no such account here' }), {
+              status: 404,
+              headers: { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' },
+            })
+          : notOurs,
+      onNotAcceptable: () => notOurs,
+    });
+  } catch (error) {
+    // Fedify turns most unparseable activities into 400 itself, but some escape it as exceptions
+    // (found by test/e2e/inbox-fuzz.e2e-spec.ts): an unknown or unreachable @context URL
+    // (jsonld.InvalidUrl), a literal of the wrong type (`v.@value.substring is not a function`),
+    // nesting deep enough to overflow the stack in JSON-LD expansion (RangeError). Those are the
+    // sender's fault, not ours: 400, so it does not retry. Anything else stays a 500.
+    if (req.method === 'POST' && isInboxPath(req.path) && isUnparseableActivity(error)) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      inboxLogger.warn(`rejected an unparseable activity on ${req.path}: ${reason.slice(0, 300)}`);
+      res.status(400).json({ error: 'invalid_activity', message: 'the activity cannot be parsed' });
+      return;
+    }
+    throw error;
+  }
   if (response === notOurs) {
     next();
     return;
@@ -147,6 +175,25 @@ async function handle(
     res.append(name, value);
   });
   res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+const inboxLogger = new Logger('Inbox');
+
+/**
+ * Whether an exception thrown while Fedify parsed an inbox POST comes from the activity itself:
+ * a JSON-LD processing error (`jsonld.*`, including contexts that cannot be loaded), or a
+ * TypeError, RangeError or SyntaxError raised while reading its values. Outages (database, queue)
+ * are none of these.
+ */
+export function isUnparseableActivity(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name.startsWith('jsonld.') ||
+    error.constructor.name === 'JsonLdError' ||
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof SyntaxError
+  );
 }
 
 /**

@@ -58,3 +58,22 @@ export function signedGetProblem(signature: string | undefined): string | null {
   if (!covered.includes('(request-target)')) return 'the signature does not cover (request-target)';
   return null;
 }
+
+/**
+ * The name of a parameter given twice in a draft-cavage `Signature` header, or `null`. Which copy
+ * a verifier reads is a classic confusion attack, and Fedify would fetch whichever keyId it picked
+ * (answering 503 when that host is down, which invites retries); INTEROP.md's checklist (item 9)
+ * wants 401. Found by test/e2e/inbox-fuzz.e2e-spec.ts.
+ */
+export function duplicateSignatureParameter(signature: string | undefined): string | null {
+  if (signature === undefined) return null;
+  const seen = new Set<string>();
+  // Parameter names at the start or after a comma, outside quoted values.
+  const pattern = /(?:^|,)\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^,]*)/g;
+  for (const match of signature.matchAll(pattern)) {
+    const name = (match[1] ?? '').toLowerCase();
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return null;
+}

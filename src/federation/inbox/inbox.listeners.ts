@@ -15,6 +15,7 @@ import {
 } from '@fedify/vocab';
 import type { UnverifiedActivityReason } from '@fedify/fedify';
 import type { InboxMetrics } from '../../metrics/metrics.js';
+import { DocumentLoaderError } from '../../net/index.js';
 import { BlockHandler, RejectHandler } from './block.handler.js';
 import { CreateHandler } from './create.handler.js';
 import { DeleteHandler } from './delete.handler.js';
@@ -164,6 +165,12 @@ export async function answerUnverified(
     }
     return undefined;
   }
+  // A key that can never be fetched (a `javascript:` keyId, a private address, a redirect loop,
+  // an oversized document) is not worth a retry: Fedify's 401. Found by inbox-fuzz.e2e-spec.ts.
+  // Fedify caches fetch failures in its KV store as a bare name and message, so on a repeat the
+  // error is no longer a DocumentLoaderError; a keyId that is not http(s) is still recognised.
+  if (result.error instanceof DocumentLoaderError && !result.error.transient) return undefined;
+  if (reason.keyId.protocol !== 'https:' && reason.keyId.protocol !== 'http:') return undefined;
   return unavailable(`key ${reason.keyId.href} could not be fetched: ${result.error.message}`);
 }
 
