@@ -29,6 +29,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Backends, backends, codeVersion, prettyJson } from './ingest/environment.js';
+import { printProfileByCaller } from './ingest/profile.js';
 import { fmt, round, table } from './ingest/stats.js';
 import { bridgePhase, type BridgePhaseResult, profileDirFor } from './fanout/bridge.js';
 import { Fleet } from './fanout/fleet.js';
@@ -306,18 +307,9 @@ function printSummary(
     }
     const p = s.bridge?.profile;
     if (p !== undefined) {
-      console.log(
-        `\n  bridge CPU profile, N = ${s.n} (${p.windowed ? 'fan-out only' : 'whole process'}, ` +
-          `main thread busy ${fmt(p.busyPct)} %), by caller:`,
-      );
-      console.log(
-        table(
-          ['package / directory', 'ms', '%'],
-          p.byCaller.slice(0, 14).map((x) => [x.name, x.ms, x.pct]),
-        )
-          .split('\n')
-          .map((l) => `  ${l}`)
-          .join('\n'),
+      printProfileByCaller(
+        `bridge CPU profile, N = ${s.n}, ${p.windowed ? 'fan-out only' : 'whole process'}`,
+        p,
       );
     }
   }

@@ -29,6 +29,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { backends, codeVersion, prettyJson } from './ingest/environment.js';
+import { printProfileByCaller } from './ingest/profile.js';
 import { fmt, round, table } from './ingest/stats.js';
 import { inboxRun, type InboxRunResult, profileDirFor, type QueueBackend } from './inbox/bridge.js';
 import { RemoteServer } from './inbox/remote-server.js';
@@ -187,18 +188,9 @@ function printSummary(runs: readonly InboxRunResult[], machine: Record<string, u
     if (why !== undefined) console.log(`  DISTURBED: ${why}; run again on a quiet machine`);
     const p = r.profile;
     if (p !== undefined) {
-      console.log(
-        `\n  service CPU profile, ${r.backend} (${p.windowed ? 'timed phase only' : 'whole process'}, ` +
-          `main thread busy ${fmt(p.busyPct)} %), by caller:`,
-      );
-      console.log(
-        table(
-          ['package / directory', 'ms', '%'],
-          p.byCaller.slice(0, 14).map((x) => [x.name, x.ms, x.pct]),
-        )
-          .split('\n')
-          .map((l) => `  ${l}`)
-          .join('\n'),
+      printProfileByCaller(
+        `service CPU profile, ${r.backend}, ${p.windowed ? 'timed phase only' : 'whole process'}`,
+        p,
       );
     }
   }

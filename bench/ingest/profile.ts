@@ -4,7 +4,7 @@
 // clock (process.hrtime, which V8's profile timestamps share on Linux).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { round } from './stats.js';
+import { fmt, round, table } from './stats.js';
 
 interface ProfileNode {
   id: number;
@@ -162,4 +162,18 @@ export async function newestProfile(dir: string): Promise<string | undefined> {
   files.sort();
   const last = files.at(-1);
   return last === undefined ? undefined : join(dir, last);
+}
+
+/** Prints a profile's heaviest callers as an indented table under `title`. */
+export function printProfileByCaller(title: string, p: ProfileSummary, rows = 14): void {
+  console.log(`\n  ${title} (main thread busy ${fmt(p.busyPct)} %), by caller:`);
+  console.log(
+    table(
+      ['package / directory', 'ms', '%'],
+      p.byCaller.slice(0, rows).map((x) => [x.name, x.ms, x.pct]),
+    )
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  );
 }
